@@ -1,1 +1,369 @@
-//! placeholder
+//! Tollgate's storage: durable state on SQLite (the embedded default) or PostgreSQL.
+//!
+//! Both engines run the same SQL, written once in [`queries`] and expanded for each engine,
+//! so they cannot drift apart; only connection set-up, migrations (same numbers, each in its
+//! engine's dialect) and how a write transaction takes its lock differ. The server holds one
+//! [`Store`] and never asks which engine is underneath.
+//!
+//! This crate owns transactions and the audit rows written inside them; it makes no
+//! authorization decisions (the server does) and knows nothing of HTTP.
+
+pub mod model;
+#[macro_use]
+mod queries;
+mod postgres;
+mod sqlite;
+
+use chrono::{DateTime, Utc};
+pub use model::*;
+pub use postgres::PgStore;
+pub use sqlite::SqliteStore;
+use tollgate_domain::{ClientType, Role};
+
+/// A failure of the storage engine itself; never caused by the caller's input.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database refused or could not be reached.
+    #[error("database error")]
+    Database(#[from] sqlx::Error),
+    /// Migrations could not be applied.
+    #[error("migration error")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A stored value could not be read back.
+    #[error("corrupt stored value: {0}")]
+    Corrupt(String),
+}
+
+/// Why a write was not made. Everything but `Store` is the caller's to fix.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    /// The target does not exist in this organization.
+    #[error("not found")]
+    NotFound,
+    /// No open draft with this client ID belongs to this person.
+    #[error("draft not found")]
+    DraftNotFound,
+    /// Another live client of the same organization and type has this name.
+    #[error("name taken")]
+    NameTaken,
+    /// Another person has this email.
+    #[error("email taken")]
+    EmailTaken,
+    /// The change would leave the organization without an active Admin.
+    #[error("last active admin")]
+    LastAdmin,
+    /// The client already holds the maximum number of live secrets.
+    #[error("secret limit reached")]
+    SecretLimit,
+    /// The storage engine failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<sqlx::Error> for WriteError {
+    fn from(e: sqlx::Error) -> Self {
+        WriteError::Store(StoreError::Database(e))
+    }
+}
+
+/// Which clients a list returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientFilter<'a> {
+    /// Every live service-account client of the organization.
+    ServiceAccounts,
+    /// A person's own personal clients, including those an Admin revoked.
+    PersonalOf(&'a str),
+    /// Every live personal client of the organization (the governance list).
+    AllPersonal,
+}
+
+/// The storage used by the server: one engine or the other.
+#[derive(Clone, Debug)]
+pub enum Store {
+    /// SQLite, the embedded default.
+    Sqlite(SqliteStore),
+    /// PostgreSQL, for several processes sharing one state.
+    Postgres(PgStore),
+}
+
+/// Delegates a call to whichever engine the store holds.
+macro_rules! delegate {
+    ($self:ident . $method:ident ( $($arg:expr),* )) => {
+        match $self {
+            Store::Sqlite(s) => s.$method($($arg),*).await,
+            Store::Postgres(s) => s.$method($($arg),*).await,
+        }
+    };
+}
+
+impl Store {
+    /// Opens the database named by `url` (`sqlite://…` or `postgres://…`) and applies migrations.
+    pub async fn connect(url: &str, max_connections: u32) -> Result<Store, StoreError> {
+        let store = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Store::Postgres(PgStore::connect(url, max_connections).await?)
+        } else {
+            Store::Sqlite(SqliteStore::connect(url, max_connections).await?)
+        };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// The engine's name, for logs and health checks.
+    pub fn engine(&self) -> &'static str {
+        match self {
+            Store::Sqlite(_) => "sqlite",
+            Store::Postgres(_) => "postgres",
+        }
+    }
+
+    /// Applies pending migrations.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        delegate!(self.migrate())
+    }
+
+    /// Checks the database answers.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        delegate!(self.ping())
+    }
+
+    /// Number of organizations (zero on a fresh install).
+    pub async fn count_orgs(&self) -> Result<i64, StoreError> {
+        delegate!(self.count_orgs())
+    }
+
+    /// Creates an organization with its first Admin.
+    pub async fn create_org(
+        &self,
+        org_id: &str,
+        name: &str,
+        admin: &NewPerson,
+        audit: &AuditEvent,
+    ) -> Result<(), WriteError> {
+        delegate!(self.create_org(org_id, name, admin, audit))
+    }
+
+    /// Reads an organization.
+    pub async fn get_org(&self, org_id: &str) -> Result<Option<Org>, StoreError> {
+        delegate!(self.get_org(org_id))
+    }
+
+    /// Changes an organization's settings.
+    pub async fn update_org(
+        &self,
+        org_id: &str,
+        m2m_enabled: Option<bool>,
+        secret_max_lifetime_days: Option<i64>,
+        audit: &AuditEvent,
+    ) -> Result<Org, WriteError> {
+        delegate!(self.update_org(org_id, m2m_enabled, secret_max_lifetime_days, audit))
+    }
+
+    /// Finds a person by (lower-case) email, with their password hash.
+    pub async fn find_person_by_email(
+        &self,
+        email: &str,
+    ) -> Result<Option<(Principal, String)>, StoreError> {
+        delegate!(self.find_person_by_email(email))
+    }
+
+    /// Reads a principal of an organization.
+    pub async fn get_principal(
+        &self,
+        org_id: &str,
+        id: &str,
+    ) -> Result<Option<Principal>, StoreError> {
+        delegate!(self.get_principal(org_id, id))
+    }
+
+    /// Lists an organization's principals of one kind (or all), ordered by id.
+    pub async fn list_principals(
+        &self,
+        org_id: &str,
+        kind: Option<tollgate_domain::PrincipalKind>,
+        after_id: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<Principal>, StoreError> {
+        delegate!(self.list_principals(org_id, kind, after_id, limit))
+    }
+
+    /// Adds a person.
+    pub async fn create_person(
+        &self,
+        person: &NewPerson,
+        audit: &AuditEvent,
+    ) -> Result<(), WriteError> {
+        delegate!(self.create_person(person, audit))
+    }
+
+    /// Changes a person's role or active state, refusing to leave no active Admin.
+    /// Deactivation also ends their sessions.
+    pub async fn update_person(
+        &self,
+        org_id: &str,
+        person_id: &str,
+        role: Option<Role>,
+        active: Option<bool>,
+        audit: &AuditEvent,
+    ) -> Result<Principal, WriteError> {
+        delegate!(self.update_person(org_id, person_id, role, active, audit))
+    }
+
+    /// Stores a new session (by the hash of its token).
+    pub async fn create_session(
+        &self,
+        token_hash: &[u8],
+        person_id: &str,
+        csrf_token: &str,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        delegate!(self.create_session(token_hash, person_id, csrf_token, now, expires_at))
+    }
+
+    /// The active person and CSRF token of a live session.
+    pub async fn get_session(
+        &self,
+        token_hash: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<Option<(Principal, String, DateTime<Utc>)>, StoreError> {
+        delegate!(self.get_session(token_hash, now))
+    }
+
+    /// Ends a session.
+    pub async fn delete_session(&self, token_hash: &[u8]) -> Result<(), StoreError> {
+        delegate!(self.delete_session(token_hash))
+    }
+
+    /// Reserves a client ID; `Ok(false)` if the ID is already in use (draw another).
+    pub async fn create_draft(&self, draft: &Draft) -> Result<bool, StoreError> {
+        delegate!(self.create_draft(draft))
+    }
+
+    /// Discards a person's draft; `Ok(false)` if there was none.
+    pub async fn delete_draft(
+        &self,
+        org_id: &str,
+        person_id: &str,
+        client_id: &str,
+    ) -> Result<bool, StoreError> {
+        delegate!(self.delete_draft(org_id, person_id, client_id))
+    }
+
+    /// Saves a draft as a client with its first secret (and its service principal).
+    pub async fn create_client(
+        &self,
+        client: &NewClient,
+        secret: &NewSecret,
+        audit: &AuditEvent,
+    ) -> Result<(), WriteError> {
+        delegate!(self.create_client(client, secret, audit))
+    }
+
+    /// Reads a client, deleted or not.
+    pub async fn get_client(
+        &self,
+        org_id: &str,
+        client_id: &str,
+    ) -> Result<Option<ApiClient>, StoreError> {
+        delegate!(self.get_client(org_id, client_id))
+    }
+
+    /// Lists clients of an organization.
+    pub async fn list_clients(
+        &self,
+        org_id: &str,
+        filter: ClientFilter<'_>,
+    ) -> Result<Vec<ApiClient>, StoreError> {
+        delegate!(self.list_clients(org_id, filter))
+    }
+
+    /// Changes a live client.
+    pub async fn update_client(
+        &self,
+        org_id: &str,
+        client_id: &str,
+        changes: &ClientChanges,
+        audit: &AuditEvent,
+    ) -> Result<(), WriteError> {
+        delegate!(self.update_client(org_id, client_id, changes, audit))
+    }
+
+    /// Deletes (or, for the governance list, revokes) a live client: its secrets go, its
+    /// service principal is deactivated, and the row stays so history still names it.
+    pub async fn delete_client(
+        &self,
+        org_id: &str,
+        client_id: &str,
+        deleted_by: &str,
+        revoked_by_admin: bool,
+        audit: &AuditEvent,
+    ) -> Result<(), WriteError> {
+        delegate!(self.delete_client(org_id, client_id, deleted_by, revoked_by_admin, audit))
+    }
+
+    /// The secrets of clients, by client.
+    pub async fn list_secrets(&self, client_ids: &[String]) -> Result<Vec<SecretMeta>, StoreError> {
+        delegate!(self.list_secrets(client_ids))
+    }
+
+    /// Adds a secret unless the client already holds `cap` live ones.
+    pub async fn add_secret(
+        &self,
+        client_id: &str,
+        secret: &NewSecret,
+        cap: i64,
+        now: DateTime<Utc>,
+        audit: &AuditEvent,
+    ) -> Result<(), WriteError> {
+        delegate!(self.add_secret(client_id, secret, cap, now, audit))
+    }
+
+    /// Revokes one secret of a client.
+    pub async fn delete_secret(
+        &self,
+        client_id: &str,
+        secret_id: &str,
+        audit: &AuditEvent,
+    ) -> Result<(), WriteError> {
+        delegate!(self.delete_secret(client_id, secret_id, audit))
+    }
+
+    /// Everything the token endpoint needs about a live client, in one read.
+    pub async fn client_credentials(
+        &self,
+        client_id: &str,
+    ) -> Result<Option<ClientCredentials>, StoreError> {
+        delegate!(self.client_credentials(client_id))
+    }
+
+    /// Records the last successful use of secrets (batched by the caller).
+    pub async fn touch_secrets(&self, uses: &[(String, DateTime<Utc>)]) -> Result<(), StoreError> {
+        delegate!(self.touch_secrets(uses))
+    }
+
+    /// Appends one event to the audit log, outside any other write.
+    pub async fn append_audit(&self, event: &AuditEvent) -> Result<(), StoreError> {
+        delegate!(self.append_audit(event))
+    }
+
+    /// Reads an organization's audit log, newest first, before `before_id`.
+    pub async fn list_audit(
+        &self,
+        org_id: &str,
+        before_id: i64,
+        limit: i64,
+    ) -> Result<Vec<AuditEvent>, StoreError> {
+        delegate!(self.list_audit(org_id, before_id, limit))
+    }
+}
+
+/// The wire names of client types, as stored.
+pub(crate) fn parse_client_type(s: &str) -> Result<ClientType, StoreError> {
+    ClientType::parse(s).ok_or_else(|| StoreError::Corrupt(format!("client type {s}")))
+}
+
+/// Roles as stored.
+pub(crate) fn parse_role(s: &str) -> Result<Role, StoreError> {
+    s.parse()
+        .map_err(|_| StoreError::Corrupt(format!("role {s}")))
+}
