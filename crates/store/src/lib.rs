@@ -34,6 +34,18 @@ pub enum StoreError {
     Corrupt(String),
 }
 
+impl StoreError {
+    /// Whether the database could not be reached (as opposed to refusing a statement).
+    pub fn is_unavailable(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Database(
+                sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed
+            )
+        )
+    }
+}
+
 /// Why a write was not made. Everything but `Store` is the caller's to fix.
 #[derive(Debug, thiserror::Error)]
 pub enum WriteError {

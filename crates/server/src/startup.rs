@@ -1,0 +1,152 @@
+//! Building and running the application: storage, keys, routes and middleware.
+
+use crate::config::Config;
+use crate::error::{ApiError, ErrorBody, ErrorDetail, InternalCause};
+use crate::keys::MasterKey;
+use crate::state::AppState;
+use crate::{management, openapi};
+use anyhow::Context;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use std::future::Future;
+use std::net::SocketAddr;
+use tokio::net::TcpListener;
+use tollgate_store::Store;
+use tracing::Instrument;
+
+/// Largest request body accepted.
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// A built application, bound to its port, ready to run.
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    state: AppState,
+}
+
+impl Application {
+    /// Opens storage (applying migrations), loads keys and binds the listener.
+    pub async fn build(config: Config) -> anyhow::Result<Application> {
+        std::fs::create_dir_all(&config.data_dir)
+            .with_context(|| format!("creating the data directory {}", config.data_dir.display()))?;
+        let store = Store::connect(&config.database_url(), config.db_max_connections)
+            .await
+            .context("opening the database")?;
+        Application::build_with_store(config, store).await
+    }
+
+    /// Like [`Application::build`] with storage already open.
+    pub async fn build_with_store(config: Config, store: Store) -> anyhow::Result<Application> {
+        let key = MasterKey::load_or_create(&config)?;
+        let listener = TcpListener::bind(&config.listen)
+            .await
+            .with_context(|| format!("listening on {}", config.listen))?;
+        let local = listener.local_addr()?;
+        let public_url = config
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{local}"))
+            .trim_end_matches('/')
+            .to_owned();
+        let state = AppState::new(store, config, key.secret_pepper(), public_url);
+        Ok(Application {
+            listener,
+            router: router(state.clone()),
+            state,
+        })
+    }
+
+    /// The port it listens on.
+    pub fn port(&self) -> u16 {
+        self.listener.local_addr().map(|a| a.port()).unwrap_or(0)
+    }
+
+    /// The shared state (store, configuration).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` completes, then finishes in-flight requests.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await
+    }
+}
+
+/// All routes with their middleware.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .merge(management::router())
+        .route("/api/openapi.json", get(openapi_document))
+        .route("/healthz", get(health))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(middleware::from_fn(request_context))
+        .with_state(state)
+}
+
+async fn openapi_document() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "application/json")], openapi::json())
+}
+
+async fn health(State(state): State<AppState>) -> Response {
+    match state.store.ping().await {
+        Ok(()) => Json(serde_json::json!({"status": "ok", "database": state.store.engine()})).into_response(),
+        Err(e) => ApiError::unavailable(&e).into_response(),
+    }
+}
+
+async fn not_found() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "not_found", "No such endpoint.")
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "This endpoint does not support that method.")
+}
+
+/// Gives each request an id (echoed in `X-Request-Id`), logs it, and turns the body of an
+/// internal error into an opaque one that repeats the id under which the cause is logged.
+async fn request_context(request: Request, next: Next) -> Response {
+    let id = tollgate_domain::ids::random_base62(&mut rand::rngs::OsRng, 16);
+    let span = tracing::info_span!("request", id = %id, method = %request.method(), path = %request.uri().path());
+    async move {
+        let started = std::time::Instant::now();
+        let mut response = next.run(request).await;
+        if let Some(InternalCause(cause)) = response.extensions_mut().remove::<InternalCause>() {
+            tracing::error!(cause = %cause, "internal error");
+            let status = response.status();
+            let code = if status == StatusCode::SERVICE_UNAVAILABLE { "unavailable" } else { "internal_error" };
+            let body = ErrorBody {
+                error: ErrorDetail {
+                    code,
+                    message: format!("An internal error occurred; quote request id {id} to your operator."),
+                    field: None,
+                    request_id: Some(id.clone()),
+                },
+            };
+            response = (status, Json(body)).into_response();
+        }
+        let headers = response.headers_mut();
+        if let Ok(v) = HeaderValue::from_str(&id) {
+            headers.insert("x-request-id", v);
+        }
+        headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+        headers
+            .entry(header::CACHE_CONTROL)
+            .or_insert(HeaderValue::from_static("no-store"));
+        tracing::info!(status = response.status().as_u16(), elapsed_ms = started.elapsed().as_millis() as u64, "response");
+        response
+    }
+    .instrument(span)
+    .await
+}
