@@ -11,7 +11,11 @@ use tollgate_server::{bootstrap, Application, Config};
 use tollgate_store::Store;
 
 #[derive(Parser)]
-#[command(name = "tollgate", version, about = "Self-hosted machine-to-machine API authentication")]
+#[command(
+    name = "tollgate",
+    version,
+    about = "Self-hosted machine-to-machine API authentication"
+)]
 struct Cli {
     /// Configuration file (default: ./tollgate.toml if present). TOLLGATE_* variables override it.
     #[arg(long, global = true, env = "TOLLGATE_CONFIG")]
@@ -58,7 +62,9 @@ enum Command {
 fn init_tracing(config: &Config) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("TOLLGATE_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if config.log_format == "json" {
         builder.json().init();
     } else {
@@ -72,7 +78,8 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             s.recv().await;
         }
     };
@@ -102,7 +109,14 @@ async fn main() -> anyhow::Result<()> {
             if !no_bootstrap && store.count_orgs().await? == 0 {
                 let password = tollgate_server::password::generate();
                 let email = "admin@tollgate.local";
-                bootstrap::create_org(&store, "Default organization", email, "Administrator", &password).await?;
+                bootstrap::create_org(
+                    &store,
+                    "Default organization",
+                    email,
+                    "Administrator",
+                    &password,
+                )
+                .await?;
                 println!("Created the first organization and its Admin (shown once; change it after signing in):");
                 println!("  email:    {email}");
                 println!("  password: {password}");
@@ -112,7 +126,12 @@ async fn main() -> anyhow::Result<()> {
             println!("Tollgate is listening on {base} (API reference: {base}/api/openapi.json)");
             app.run_until(shutdown_signal()).await?;
         }
-        Command::Init { org, admin_email, admin_name, password_file } => {
+        Command::Init {
+            org,
+            admin_email,
+            admin_name,
+            password_file,
+        } => {
             let store = open_store(&config).await?;
             let (password, generated) = match password_file {
                 Some(path) => {
@@ -122,9 +141,14 @@ async fn main() -> anyhow::Result<()> {
                 }
                 None => (tollgate_server::password::generate(), true),
             };
-            let done = bootstrap::create_org(&store, &org, &admin_email, &admin_name, &password).await?;
+            let done =
+                bootstrap::create_org(&store, &org, &admin_email, &admin_name, &password).await?;
             println!("organization: {}", done.org_id);
-            println!("admin:        {} ({})", done.admin_id, admin_email.trim().to_lowercase());
+            println!(
+                "admin:        {} ({})",
+                done.admin_id,
+                admin_email.trim().to_lowercase()
+            );
             if generated {
                 println!("password:     {password}   (shown once)");
             }

@@ -225,7 +225,10 @@ mod tests {
     fn names_must_be_one_to_a_hundred_characters() {
         assert_eq!(ClientName::parse("   "), Err(TextError::EmptyName));
         assert!(ClientName::parse(&"é".repeat(100)).is_ok());
-        assert_eq!(ClientName::parse(&"a".repeat(101)), Err(TextError::NameTooLong));
+        assert_eq!(
+            ClientName::parse(&"a".repeat(101)),
+            Err(TextError::NameTooLong)
+        );
         assert!(ClientName::parse("a\u{0}b").is_err());
     }
 
@@ -248,7 +251,11 @@ mod tests {
 
     #[test]
     fn a_person_cannot_grant_beyond_their_role() {
-        let err = check_grant(scopes(&["control.read", "control.create"]), Role::User, None);
+        let err = check_grant(
+            scopes(&["control.read", "control.create"]),
+            Role::User,
+            None,
+        );
         assert_eq!(
             err,
             Err(GrantError::BeyondGrantor {
@@ -260,7 +267,13 @@ mod tests {
     #[test]
     fn a_service_account_cannot_hold_scopes_beyond_its_role() {
         let err = check_grant(scopes(&["audit.delete"]), Role::Admin, Some(Role::ApiAdmin));
-        assert!(matches!(err, Err(GrantError::BeyondRole { role: Role::ApiAdmin, .. })));
+        assert!(matches!(
+            err,
+            Err(GrantError::BeyondRole {
+                role: Role::ApiAdmin,
+                ..
+            })
+        ));
         assert!(check_grant(scopes(&["audit.read"]), Role::Admin, Some(Role::ApiAdmin)).is_ok());
     }
 
@@ -274,13 +287,19 @@ mod tests {
     #[test]
     fn default_expiry_is_capped_by_a_short_maximum() {
         let now = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
-        assert_eq!(secret_expiry(now, None, 30).unwrap(), now + Duration::days(30));
+        assert_eq!(
+            secret_expiry(now, None, 30).unwrap(),
+            now + Duration::days(30)
+        );
     }
 
     #[test]
     fn custom_expiry_must_be_future_and_within_the_maximum() {
         let now = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
-        assert_eq!(secret_expiry(now, Some(now), 730), Err(ExpiryError::NotInFuture));
+        assert_eq!(
+            secret_expiry(now, Some(now), 730),
+            Err(ExpiryError::NotInFuture)
+        );
         assert!(matches!(
             secret_expiry(now, Some(now + Duration::days(731)), 730),
             Err(ExpiryError::BeyondMaximum { .. })

@@ -117,7 +117,12 @@ mod tests {
 
     #[test]
     fn malformed_client_ids_are_refused() {
-        for bad in ["", "short", &"a".repeat(33), &format!("{}-", "a".repeat(31))] {
+        for bad in [
+            "",
+            "short",
+            &"a".repeat(33),
+            &format!("{}-", "a".repeat(31)),
+        ] {
             assert!(ClientId::parse(bad).is_err(), "{bad}");
         }
     }

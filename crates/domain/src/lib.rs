@@ -10,7 +10,10 @@ pub mod role;
 pub mod scope;
 pub mod secret;
 
-pub use client::{check_grant, secret_expiry, ClientName, ClientType, Description, ExpiryError, GrantError, TextError};
+pub use client::{
+    check_grant, secret_expiry, ClientName, ClientType, Description, ExpiryError, GrantError,
+    TextError,
+};
 pub use ids::{ClientId, PrincipalKind};
 pub use role::Role;
 pub use scope::{Scope, ScopeSet};

@@ -147,7 +147,14 @@ mod tests {
     fn user_reads_everything_and_writes_nothing() {
         assert_eq!(
             names(Role::User),
-            ["program.read", "control.read", "risk.read", "task.read", "audit.read", "user.read"]
+            [
+                "program.read",
+                "control.read",
+                "risk.read",
+                "task.read",
+                "audit.read",
+                "user.read"
+            ]
         );
     }
 

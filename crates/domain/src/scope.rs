@@ -101,9 +101,11 @@ impl Scope {
 
     /// Every scope, in catalogue order.
     pub fn all() -> impl Iterator<Item = Scope> {
-        Object::ALL
-            .into_iter()
-            .flat_map(|o| Action::ALL.into_iter().filter_map(move |a| Scope::new(o, a)))
+        Object::ALL.into_iter().flat_map(|o| {
+            Action::ALL
+                .into_iter()
+                .filter_map(move |a| Scope::new(o, a))
+        })
     }
 
     fn bit(self) -> u32 {
@@ -256,7 +258,15 @@ mod tests {
 
     #[test]
     fn malformed_scopes_are_refused() {
-        for bad in ["", "control", "control.", ".read", "control.readx", "Control.read", "controlxread"] {
+        for bad in [
+            "",
+            "control",
+            "control.",
+            ".read",
+            "control.readx",
+            "Control.read",
+            "controlxread",
+        ] {
             assert!(bad.parse::<Scope>().is_err(), "{bad}");
         }
     }

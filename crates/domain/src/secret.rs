@@ -181,10 +181,15 @@ mod tests {
     #[test]
     fn hashes_depend_on_the_pepper_and_compare_equal_only_for_the_same_secret() {
         let mut rng = StdRng::seed_from_u64(8);
-        let (a, b) = (SecretValue::generate(&mut rng), SecretValue::generate(&mut rng));
+        let (a, b) = (
+            SecretValue::generate(&mut rng),
+            SecretValue::generate(&mut rng),
+        );
         let pepper = SecretPepper::new([1; 32]);
         assert!(pepper.hash(&a).matches(&pepper.hash(&a)));
         assert!(!pepper.hash(&a).matches(&pepper.hash(&b)));
-        assert!(!SecretPepper::new([2; 32]).hash(&a).matches(&pepper.hash(&a)));
+        assert!(!SecretPepper::new([2; 32])
+            .hash(&a)
+            .matches(&pepper.hash(&a)));
     }
 }

@@ -47,7 +47,9 @@ impl SignedIn {
         if self.is_admin() {
             Ok(())
         } else {
-            Err(ApiError::forbidden("Only an Admin of the organization can do this."))
+            Err(ApiError::forbidden(
+                "Only an Admin of the organization can do this.",
+            ))
         }
     }
 

@@ -24,11 +24,17 @@ pub async fn create_org(
     admin_name: &str,
     admin_password: &str,
 ) -> anyhow::Result<Bootstrapped> {
-    let org_name = parse_person_name(org_name).map_err(|_| anyhow!("the organization name must be 1-100 characters"))?;
-    let email = parse_email(admin_email).map_err(|_| anyhow!("`{admin_email}` is not an email address"))?;
-    let name = parse_person_name(admin_name).map_err(|_| anyhow!("the admin name must be 1-100 characters"))?;
+    let org_name = parse_person_name(org_name)
+        .map_err(|_| anyhow!("the organization name must be 1-100 characters"))?;
+    let email =
+        parse_email(admin_email).map_err(|_| anyhow!("`{admin_email}` is not an email address"))?;
+    let name = parse_person_name(admin_name)
+        .map_err(|_| anyhow!("the admin name must be 1-100 characters"))?;
     if admin_password.chars().count() < password::MIN_PASSWORD_CHARS {
-        bail!("the password must be at least {} characters", password::MIN_PASSWORD_CHARS);
+        bail!(
+            "the password must be at least {} characters",
+            password::MIN_PASSWORD_CHARS
+        );
     }
     let org_id = new_id(ORG_PREFIX, &mut rand::rngs::OsRng);
     let admin = NewPerson {
@@ -54,7 +60,10 @@ pub async fn create_org(
         details: serde_json::json!({ "name": org_name, "admin_id": admin.id, "admin_email": admin.email }),
     };
     match store.create_org(&org_id, &org_name, &admin, &audit).await {
-        Ok(()) => Ok(Bootstrapped { org_id, admin_id: admin.id }),
+        Ok(()) => Ok(Bootstrapped {
+            org_id,
+            admin_id: admin.id,
+        }),
         Err(WriteError::EmailTaken) => bail!("a person with email {} already exists", admin.email),
         Err(e) => Err(anyhow::Error::new(e).context("creating the organization")),
     }

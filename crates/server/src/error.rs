@@ -74,7 +74,11 @@ impl ApiError {
     }
 
     /// 422 with a code, naming the field.
-    pub fn invalid(code: &'static str, field: &'static str, message: impl Into<String>) -> ApiError {
+    pub fn invalid(
+        code: &'static str,
+        field: &'static str,
+        message: impl Into<String>,
+    ) -> ApiError {
         ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message).field(field)
     }
 

@@ -47,6 +47,9 @@ fn json_rejection(rejection: JsonRejection) -> ApiError {
                 "The request body is too large (limit 64 KiB).",
             )
         }
-        other => ApiError::bad_request(format!("The request body could not be read ({}).", other.status())),
+        other => ApiError::bad_request(format!(
+            "The request body could not be read ({}).",
+            other.status()
+        )),
     }
 }

@@ -31,8 +31,9 @@ pub struct Application {
 impl Application {
     /// Opens storage (applying migrations), loads keys and binds the listener.
     pub async fn build(config: Config) -> anyhow::Result<Application> {
-        std::fs::create_dir_all(&config.data_dir)
-            .with_context(|| format!("creating the data directory {}", config.data_dir.display()))?;
+        std::fs::create_dir_all(&config.data_dir).with_context(|| {
+            format!("creating the data directory {}", config.data_dir.display())
+        })?;
         let store = Store::connect(&config.database_url(), config.db_max_connections)
             .await
             .context("opening the database")?;
@@ -71,7 +72,10 @@ impl Application {
     }
 
     /// Serves until `shutdown` completes, then finishes in-flight requests.
-    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
         axum::serve(
             self.listener,
             self.router
@@ -96,12 +100,16 @@ pub fn router(state: AppState) -> Router {
 }
 
 async fn openapi_document() -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "application/json")], openapi::json())
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        openapi::json(),
+    )
 }
 
 async fn health(State(state): State<AppState>) -> Response {
     match state.store.ping().await {
-        Ok(()) => Json(serde_json::json!({"status": "ok", "database": state.store.engine()})).into_response(),
+        Ok(()) => Json(serde_json::json!({"status": "ok", "database": state.store.engine()}))
+            .into_response(),
         Err(e) => ApiError::unavailable(&e).into_response(),
     }
 }
@@ -111,7 +119,11 @@ async fn not_found() -> ApiError {
 }
 
 async fn method_not_allowed() -> ApiError {
-    ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "This endpoint does not support that method.")
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "This endpoint does not support that method.",
+    )
 }
 
 /// Gives each request an id (echoed in `X-Request-Id`), logs it, and turns the body of an
@@ -125,11 +137,17 @@ async fn request_context(request: Request, next: Next) -> Response {
         if let Some(InternalCause(cause)) = response.extensions_mut().remove::<InternalCause>() {
             tracing::error!(cause = %cause, "internal error");
             let status = response.status();
-            let code = if status == StatusCode::SERVICE_UNAVAILABLE { "unavailable" } else { "internal_error" };
+            let code = if status == StatusCode::SERVICE_UNAVAILABLE {
+                "unavailable"
+            } else {
+                "internal_error"
+            };
             let body = ErrorBody {
                 error: ErrorDetail {
                     code,
-                    message: format!("An internal error occurred; quote request id {id} to your operator."),
+                    message: format!(
+                        "An internal error occurred; quote request id {id} to your operator."
+                    ),
                     field: None,
                     request_id: Some(id.clone()),
                 },
@@ -140,11 +158,18 @@ async fn request_context(request: Request, next: Next) -> Response {
         if let Ok(v) = HeaderValue::from_str(&id) {
             headers.insert("x-request-id", v);
         }
-        headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+        headers.insert(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        );
         headers
             .entry(header::CACHE_CONTROL)
             .or_insert(HeaderValue::from_static("no-store"));
-        tracing::info!(status = response.status().as_u16(), elapsed_ms = started.elapsed().as_millis() as u64, "response");
+        tracing::info!(
+            status = response.status().as_u16(),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "response"
+        );
         response
     }
     .instrument(span)

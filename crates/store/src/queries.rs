@@ -32,7 +32,6 @@ impl From<OrgRow> for Org {
     }
 }
 
-
 #[derive(sqlx::FromRow)]
 pub(crate) struct PrincipalRow {
     pub(crate) id: String,

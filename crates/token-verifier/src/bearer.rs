@@ -45,7 +45,9 @@ impl IntoResponse for BearerRejection {
                     "temporarily_unavailable",
                     error.description(),
                 );
-                response.headers_mut().insert(RETRY_AFTER, HeaderValue::from_static("10"));
+                response
+                    .headers_mut()
+                    .insert(RETRY_AFTER, HeaderValue::from_static("10"));
                 response
             }
             BearerRejection::Invalid(error) => {
@@ -56,7 +58,12 @@ impl IntoResponse for BearerRejection {
                     "Bearer error=\"invalid_token\", error_description=\"{description}\""
                 ))
                 .unwrap_or_else(|_| HeaderValue::from_static("Bearer error=\"invalid_token\""));
-                error_response(StatusCode::UNAUTHORIZED, Some(challenge), "invalid_token", description)
+                error_response(
+                    StatusCode::UNAUTHORIZED,
+                    Some(challenge),
+                    "invalid_token",
+                    description,
+                )
             }
         }
     }
@@ -69,15 +76,27 @@ impl IntoResponse for InsufficientScope {
         // RFC 6749 §3.3 scope-tokens never contain `"` or `\`; anything else is left out of the
         // header rather than producing an invalid one.
         let scope_is_token = !self.scope.is_empty()
-            && self.scope.bytes().all(|b| b == b' ' || (0x21..=0x7e).contains(&b) && b != b'"' && b != b'\\');
+            && self
+                .scope
+                .bytes()
+                .all(|b| b == b' ' || (0x21..=0x7e).contains(&b) && b != b'"' && b != b'\\');
         let challenge = if scope_is_token {
-            HeaderValue::from_str(&format!("Bearer error=\"insufficient_scope\", scope=\"{}\"", self.scope)).ok()
+            HeaderValue::from_str(&format!(
+                "Bearer error=\"insufficient_scope\", scope=\"{}\"",
+                self.scope
+            ))
+            .ok()
         } else {
             None
         }
         .unwrap_or_else(|| HeaderValue::from_static("Bearer error=\"insufficient_scope\""));
         let message = format!("this request needs the scope `{}`", self.scope);
-        error_response(StatusCode::FORBIDDEN, Some(challenge), "insufficient_scope", &message)
+        error_response(
+            StatusCode::FORBIDDEN,
+            Some(challenge),
+            "insufficient_scope",
+            &message,
+        )
     }
 }
 
@@ -107,7 +126,10 @@ where
 {
     type Rejection = BearerRejection;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Option<Self>, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &S,
+    ) -> Result<Option<Self>, Self::Rejection> {
         match bearer_token(&parts.headers)? {
             None => Ok(None),
             Some(token) => verify(token, state).await.map(Some),
@@ -135,7 +157,11 @@ pub fn bearer_token(headers: &HeaderMap) -> Result<Option<&str>, BearerRejection
     let Some(value) = headers.get(AUTHORIZATION) else {
         return Ok(None);
     };
-    let malformed = || BearerRejection::Invalid(VerifyError::Malformed { reason: "the Authorization header is not `Bearer <token>`" });
+    let malformed = || {
+        BearerRejection::Invalid(VerifyError::Malformed {
+            reason: "the Authorization header is not `Bearer <token>`",
+        })
+    };
     let value = value.to_str().map_err(|_| malformed())?;
     let (scheme, token) = value.split_once(' ').unwrap_or((value, ""));
     if !scheme.eq_ignore_ascii_case("bearer") {
@@ -149,9 +175,19 @@ pub fn bearer_token(headers: &HeaderMap) -> Result<Option<&str>, BearerRejection
 }
 
 /// One JSON error shape for every refusal: `{"error":{"code","message"}}`.
-fn error_response(status: StatusCode, challenge: Option<HeaderValue>, code: &str, message: &str) -> Response {
+fn error_response(
+    status: StatusCode,
+    challenge: Option<HeaderValue>,
+    code: &str,
+    message: &str,
+) -> Response {
     let body = serde_json::json!({ "error": { "code": code, "message": message } }).to_string();
-    let mut response = (status, [(CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response();
+    let mut response = (
+        status,
+        [(CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+        body,
+    )
+        .into_response();
     if let Some(challenge) = challenge {
         response.headers_mut().insert(WWW_AUTHENTICATE, challenge);
     }

@@ -135,7 +135,9 @@ impl AccessClaims {
         if self.has_scope(scope) {
             Ok(())
         } else {
-            Err(InsufficientScope { scope: scope.to_owned() })
+            Err(InsufficientScope {
+                scope: scope.to_owned(),
+            })
         }
     }
 
@@ -145,13 +147,18 @@ impl AccessClaims {
         let principal_type = match required_str(payload, "principal_type")? {
             "person" => PrincipalType::Person,
             "service_principal" => PrincipalType::ServicePrincipal,
-            _ => return Err(VerifyError::InvalidClaim { claim: "principal_type" }),
+            _ => {
+                return Err(VerifyError::InvalidClaim {
+                    claim: "principal_type",
+                })
+            }
         };
         let sub = required_str(payload, "sub")?;
         if !sub.starts_with(principal_type.subject_prefix()) {
             return Err(VerifyError::InvalidClaim { claim: "sub" });
         }
-        let role = Role::parse(required_str(payload, "role")?).ok_or(VerifyError::InvalidClaim { claim: "role" })?;
+        let role = Role::parse(required_str(payload, "role")?)
+            .ok_or(VerifyError::InvalidClaim { claim: "role" })?;
         Ok(AccessClaims {
             iss: required_str(payload, "iss")?.to_owned(),
             sub: sub.to_owned(),
@@ -180,20 +187,30 @@ pub struct InsufficientScope {
     pub scope: String,
 }
 
-fn required<'a>(payload: &'a Map<String, Value>, claim: &'static str) -> Result<&'a Value, VerifyError> {
+fn required<'a>(
+    payload: &'a Map<String, Value>,
+    claim: &'static str,
+) -> Result<&'a Value, VerifyError> {
     match payload.get(claim) {
         None | Some(Value::Null) => Err(VerifyError::MissingClaim { claim }),
         Some(value) => Ok(value),
     }
 }
 
-fn required_str<'a>(payload: &'a Map<String, Value>, claim: &'static str) -> Result<&'a str, VerifyError> {
-    required(payload, claim)?.as_str().ok_or(VerifyError::InvalidClaim { claim })
+fn required_str<'a>(
+    payload: &'a Map<String, Value>,
+    claim: &'static str,
+) -> Result<&'a str, VerifyError> {
+    required(payload, claim)?
+        .as_str()
+        .ok_or(VerifyError::InvalidClaim { claim })
 }
 
 /// RFC 7519 §2 NumericDate; Tollgate sends whole seconds, so fractions are refused.
 fn required_int(payload: &Map<String, Value>, claim: &'static str) -> Result<i64, VerifyError> {
-    required(payload, claim)?.as_i64().ok_or(VerifyError::InvalidClaim { claim })
+    required(payload, claim)?
+        .as_i64()
+        .ok_or(VerifyError::InvalidClaim { claim })
 }
 
 /// RFC 7519 §4.1.3: `aud` is one string or an array of strings.
@@ -203,7 +220,11 @@ fn audiences(payload: &Map<String, Value>) -> Result<Vec<String>, VerifyError> {
         Value::String(aud) => Ok(vec![aud.clone()]),
         Value::Array(items) => items
             .iter()
-            .map(|item| item.as_str().map(str::to_owned).ok_or(VerifyError::InvalidClaim { claim: CLAIM }))
+            .map(|item| {
+                item.as_str()
+                    .map(str::to_owned)
+                    .ok_or(VerifyError::InvalidClaim { claim: CLAIM })
+            })
             .collect(),
         _ => Err(VerifyError::InvalidClaim { claim: CLAIM }),
     }
@@ -234,7 +255,10 @@ mod tests {
     fn scopes_are_split_on_spaces_and_matched_exactly() {
         let claims = claims_with_scope("control.read  risk.write");
 
-        assert_eq!(claims.scopes().collect::<Vec<_>>(), ["control.read", "risk.write"]);
+        assert_eq!(
+            claims.scopes().collect::<Vec<_>>(),
+            ["control.read", "risk.write"]
+        );
         assert!(claims.has_scope("risk.write"));
         assert!(!claims.has_scope("risk"));
         assert!(!claims.has_scope(""));
@@ -247,7 +271,9 @@ mod tests {
         assert_eq!(claims.require_scope("control.read"), Ok(()));
         assert_eq!(
             claims.require_scope("audit.read"),
-            Err(InsufficientScope { scope: "audit.read".into() })
+            Err(InsufficientScope {
+                scope: "audit.read".into()
+            })
         );
     }
 }

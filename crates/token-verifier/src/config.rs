@@ -24,7 +24,11 @@ pub enum SigningAlgorithm {
 
 impl SigningAlgorithm {
     /// Every supported algorithm, in Tollgate's order of preference.
-    pub const ALL: [SigningAlgorithm; 3] = [SigningAlgorithm::Es256, SigningAlgorithm::EdDsa, SigningAlgorithm::Rs256];
+    pub const ALL: [SigningAlgorithm; 3] = [
+        SigningAlgorithm::Es256,
+        SigningAlgorithm::EdDsa,
+        SigningAlgorithm::Rs256,
+    ];
 
     /// The JOSE name (`ES256`, `EdDSA`, `RS256`).
     pub fn as_str(self) -> &'static str {
@@ -111,7 +115,10 @@ impl VerifierConfig {
     /// Accept only these algorithms (for instance only the one your issuer is configured with).
     ///
     /// Duplicates are dropped. An empty list refuses every token.
-    pub fn with_algorithms(mut self, algorithms: impl IntoIterator<Item = SigningAlgorithm>) -> Self {
+    pub fn with_algorithms(
+        mut self,
+        algorithms: impl IntoIterator<Item = SigningAlgorithm>,
+    ) -> Self {
         let mut list: Vec<SigningAlgorithm> = Vec::new();
         for alg in algorithms {
             if !list.contains(&alg) {
@@ -178,7 +185,10 @@ mod tests {
     #[test]
     fn the_jwks_uri_defaults_to_the_well_known_path_under_the_issuer() {
         let config = VerifierConfig::new("https://auth.example.com/", "api");
-        assert_eq!(config.jwks_uri(), "https://auth.example.com/.well-known/jwks.json");
+        assert_eq!(
+            config.jwks_uri(),
+            "https://auth.example.com/.well-known/jwks.json"
+        );
     }
 
     #[test]

@@ -122,14 +122,24 @@ impl VerifyError {
     pub fn description(&self) -> &'static str {
         match self {
             VerifyError::Malformed { .. } => "the access token is malformed",
-            VerifyError::UnsupportedAlgorithm { .. } => "the access token's signing algorithm is not accepted",
-            VerifyError::ForbiddenHeader { .. } => "the access token's header carries a forbidden parameter",
-            VerifyError::WrongType { .. } => "the token is not an access token (typ must be at+jwt)",
+            VerifyError::UnsupportedAlgorithm { .. } => {
+                "the access token's signing algorithm is not accepted"
+            }
+            VerifyError::ForbiddenHeader { .. } => {
+                "the access token's header carries a forbidden parameter"
+            }
+            VerifyError::WrongType { .. } => {
+                "the token is not an access token (typ must be at+jwt)"
+            }
             VerifyError::UnknownKey { .. } => "the access token was signed with an unknown key",
-            VerifyError::KeyAlgorithmMismatch { .. } => "the access token's algorithm does not match its key",
+            VerifyError::KeyAlgorithmMismatch { .. } => {
+                "the access token's algorithm does not match its key"
+            }
             VerifyError::BadSignature => "the access token's signature is invalid",
             VerifyError::WrongIssuer { .. } => "the access token was issued by another issuer",
-            VerifyError::WrongAudience => "the access token is not intended for this resource server",
+            VerifyError::WrongAudience => {
+                "the access token is not intended for this resource server"
+            }
             VerifyError::Expired { .. } => "the access token expired",
             VerifyError::NotYetValid { .. } => "the access token is not valid yet",
             VerifyError::MissingClaim { .. } => "the access token lacks a required claim",
@@ -173,7 +183,9 @@ pub enum JwksError {
 
     /// A refresh was skipped because the previous attempt was too recent, and no keys are
     /// cached (the endpoint failed on the previous attempt).
-    #[error("the JWKS was fetched less than the minimum refresh interval ago and no keys are cached")]
+    #[error(
+        "the JWKS was fetched less than the minimum refresh interval ago and no keys are cached"
+    )]
     RefreshTooSoon,
 
     /// Building the HTTP client failed.

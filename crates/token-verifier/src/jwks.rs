@@ -33,8 +33,11 @@ pub struct Jwks {
 
 impl fmt::Debug for Jwks {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut kids: Vec<(&String, &'static str)> =
-            self.keys.iter().map(|(kid, key)| (kid, key.algorithm.as_str())).collect();
+        let mut kids: Vec<(&String, &'static str)> = self
+            .keys
+            .iter()
+            .map(|(kid, key)| (kid, key.algorithm.as_str()))
+            .collect();
         kids.sort();
         f.debug_struct("Jwks").field("keys", &kids).finish()
     }
@@ -104,7 +107,11 @@ fn usable_key(raw: RawKey) -> Option<(String, VerificationKey)> {
     if raw.use_.as_deref().is_some_and(|u| u != "sig") {
         return None;
     }
-    if raw.key_ops.as_ref().is_some_and(|ops| !ops.iter().any(|op| op == "verify")) {
+    if raw
+        .key_ops
+        .as_ref()
+        .is_some_and(|ops| !ops.iter().any(|op| op == "verify"))
+    {
         return None;
     }
     let inferred = match (raw.kty.as_deref()?, raw.crv.as_deref()) {
@@ -142,7 +149,13 @@ fn usable_key(raw: RawKey) -> Option<(String, VerificationKey)> {
             DecodingKey::from_rsa_components(&n, &e).ok()?
         }
     };
-    Some((kid, VerificationKey { algorithm: inferred, key }))
+    Some((
+        kid,
+        VerificationKey {
+            algorithm: inferred,
+            key,
+        },
+    ))
 }
 
 fn decoded_len(b64: &str) -> Option<usize> {
@@ -175,7 +188,13 @@ mod tests {
 
     #[test]
     fn a_document_without_a_keys_array_is_not_a_jwk_set() {
-        assert!(matches!(Jwks::from_json(b"{\"kid\":\"x\"}"), Err(JwksError::NotAJwkSet(_))));
-        assert!(matches!(Jwks::from_json(b"<html>"), Err(JwksError::NotAJwkSet(_))));
+        assert!(matches!(
+            Jwks::from_json(b"{\"kid\":\"x\"}"),
+            Err(JwksError::NotAJwkSet(_))
+        ));
+        assert!(matches!(
+            Jwks::from_json(b"<html>"),
+            Err(JwksError::NotAJwkSet(_))
+        ));
     }
 }

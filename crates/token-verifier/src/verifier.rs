@@ -74,7 +74,10 @@ impl Verifier {
     pub fn new(config: VerifierConfig) -> Result<Verifier, JwksError> {
         let client = reqwest::Client::builder()
             .timeout(FETCH_TIMEOUT)
-            .user_agent(concat!("tollgate-token-verifier/", env!("CARGO_PKG_VERSION")))
+            .user_agent(concat!(
+                "tollgate-token-verifier/",
+                env!("CARGO_PKG_VERSION")
+            ))
             .build()
             .map_err(JwksError::Client)?;
         Ok(Verifier::with_http_client(config, client))
@@ -89,8 +92,14 @@ impl Verifier {
     /// `config.jwks_uri()` like [`Verifier::new`] (on unknown `kid`, or after the cache lifetime).
     pub fn from_fetched_jwks(config: VerifierConfig, jwks: Jwks) -> Result<Verifier, JwksError> {
         let verifier = Verifier::new(config)?;
-        *verifier.inner.cache.write().unwrap_or_else(PoisonError::into_inner) =
-            Cached { jwks: Arc::new(jwks), fetched_at: Some(Instant::now()) };
+        *verifier
+            .inner
+            .cache
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = Cached {
+            jwks: Arc::new(jwks),
+            fetched_at: Some(Instant::now()),
+        };
         Ok(verifier)
     }
 
@@ -110,7 +119,10 @@ impl Verifier {
             inner: Arc::new(Inner {
                 config,
                 client,
-                cache: RwLock::new(Cached { jwks: Arc::new(jwks), fetched_at }),
+                cache: RwLock::new(Cached {
+                    jwks: Arc::new(jwks),
+                    fetched_at,
+                }),
                 refresh: tokio::sync::Mutex::new(RefreshState { last_attempt: None }),
             }),
         }
@@ -145,10 +157,19 @@ impl Verifier {
         let alg = self.check_header(&token.header)?;
         let kid = match token.header.get("kid") {
             Some(Value::String(kid)) if !kid.is_empty() => kid.as_str(),
-            _ => return Err(VerifyError::Malformed { reason: "the header has no kid" }),
+            _ => {
+                return Err(VerifyError::Malformed {
+                    reason: "the header has no kid",
+                })
+            }
         };
         let key = self.key_for(kid, alg).await?;
-        let signed = jsonwebtoken::crypto::verify(token.signature, token.signing_input.as_bytes(), &key.key, alg.to_jsonwebtoken());
+        let signed = jsonwebtoken::crypto::verify(
+            token.signature,
+            token.signing_input.as_bytes(),
+            &key.key,
+            alg.to_jsonwebtoken(),
+        );
         if !matches!(signed, Ok(true)) {
             return Err(VerifyError::BadSignature);
         }
@@ -158,13 +179,21 @@ impl Verifier {
     }
 
     fn check_header(&self, header: &Map<String, Value>) -> Result<SigningAlgorithm, VerifyError> {
-        if let Some(header) = FORBIDDEN_HEADERS.into_iter().find(|name| header.contains_key(*name)) {
+        if let Some(header) = FORBIDDEN_HEADERS
+            .into_iter()
+            .find(|name| header.contains_key(*name))
+        {
             return Err(VerifyError::ForbiddenHeader { header });
         }
-        let alg_name = header.get("alg").and_then(Value::as_str).unwrap_or_default();
+        let alg_name = header
+            .get("alg")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         let alg = SigningAlgorithm::from_jose(alg_name)
             .filter(|alg| self.inner.config.algorithms().contains(alg))
-            .ok_or_else(|| VerifyError::UnsupportedAlgorithm { alg: truncated(alg_name) })?;
+            .ok_or_else(|| VerifyError::UnsupportedAlgorithm {
+                alg: truncated(alg_name),
+            })?;
         let typ = header.get("typ").and_then(Value::as_str);
         if !typ.is_some_and(is_access_token_type) {
             return Err(VerifyError::WrongType {
@@ -177,7 +206,9 @@ impl Verifier {
     fn check_claims(&self, claims: &AccessClaims) -> Result<(), VerifyError> {
         let config = &self.inner.config;
         if claims.iss != config.issuer() {
-            return Err(VerifyError::WrongIssuer { found: truncated(&claims.iss) });
+            return Err(VerifyError::WrongIssuer {
+                found: truncated(&claims.iss),
+            });
         }
         if !claims.aud.iter().any(|aud| aud == config.audience()) {
             return Err(VerifyError::WrongAudience);
@@ -195,19 +226,30 @@ impl Verifier {
         Ok(())
     }
 
-    async fn key_for(&self, kid: &str, alg: SigningAlgorithm) -> Result<VerificationKey, VerifyError> {
+    async fn key_for(
+        &self,
+        kid: &str,
+        alg: SigningAlgorithm,
+    ) -> Result<VerificationKey, VerifyError> {
         let cached = self.cached();
         let fresh = match (&self.inner.client, cached.fetched_at) {
             (None, _) => true,
-            (Some(_), Some(fetched_at)) => fetched_at.elapsed() < self.inner.config.cache_lifetime(),
+            (Some(_), Some(fetched_at)) => {
+                fetched_at.elapsed() < self.inner.config.cache_lifetime()
+            }
             (Some(_), None) => false,
         };
         let jwks = match cached.jwks.get(kid) {
             Some(_) if fresh => cached.jwks,
             None if self.inner.client.is_none() => cached.jwks,
-            _ => self.refresh(&cached).await.map_err(VerifyError::JwksUnavailable)?,
+            _ => self
+                .refresh(&cached)
+                .await
+                .map_err(VerifyError::JwksUnavailable)?,
         };
-        let key = jwks.get(kid).ok_or_else(|| VerifyError::UnknownKey { kid: truncated(kid) })?;
+        let key = jwks.get(kid).ok_or_else(|| VerifyError::UnknownKey {
+            kid: truncated(kid),
+        })?;
         if key.algorithm != alg {
             return Err(VerifyError::KeyAlgorithmMismatch {
                 kid: truncated(kid),
@@ -219,7 +261,11 @@ impl Verifier {
     }
 
     fn cached(&self) -> Cached {
-        self.inner.cache.read().unwrap_or_else(PoisonError::into_inner).clone()
+        self.inner
+            .cache
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// Fetches the JWKS unless another task already did since `observed` was read, or the last
@@ -245,17 +291,36 @@ impl Verifier {
         state.last_attempt = Some(Instant::now());
         match fetch_jwks(client, self.inner.config.jwks_uri()).await {
             Ok(jwks) => {
-                let fetched = Cached { jwks: Arc::new(jwks), fetched_at: Some(Instant::now()) };
-                *self.inner.cache.write().unwrap_or_else(PoisonError::into_inner) = fetched.clone();
-                tracing::debug!(jwks_uri = self.inner.config.jwks_uri(), keys = fetched.jwks.len(), "fetched the JWKS");
+                let fetched = Cached {
+                    jwks: Arc::new(jwks),
+                    fetched_at: Some(Instant::now()),
+                };
+                *self
+                    .inner
+                    .cache
+                    .write()
+                    .unwrap_or_else(PoisonError::into_inner) = fetched.clone();
+                tracing::debug!(
+                    jwks_uri = self.inner.config.jwks_uri(),
+                    keys = fetched.jwks.len(),
+                    "fetched the JWKS"
+                );
                 Ok(fetched.jwks)
             }
             Err(error) if current.fetched_at.is_some() => {
-                tracing::warn!(jwks_uri = self.inner.config.jwks_uri(), error = &error as &dyn std::error::Error, "refreshing the JWKS failed; keeping the cached keys");
+                tracing::warn!(
+                    jwks_uri = self.inner.config.jwks_uri(),
+                    error = &error as &dyn std::error::Error,
+                    "refreshing the JWKS failed; keeping the cached keys"
+                );
                 Ok(current.jwks)
             }
             Err(error) => {
-                tracing::warn!(jwks_uri = self.inner.config.jwks_uri(), error = &error as &dyn std::error::Error, "fetching the JWKS failed");
+                tracing::warn!(
+                    jwks_uri = self.inner.config.jwks_uri(),
+                    error = &error as &dyn std::error::Error,
+                    "fetching the JWKS failed"
+                );
                 Err(error)
             }
         }
@@ -273,18 +338,33 @@ struct Token<'a> {
 impl<'a> Token<'a> {
     fn parse(token: &'a str) -> Result<Token<'a>, VerifyError> {
         if token.len() > MAX_TOKEN_LEN {
-            return Err(VerifyError::Malformed { reason: "the token is too long" });
+            return Err(VerifyError::Malformed {
+                reason: "the token is too long",
+            });
         }
         let mut segments = token.split('.');
-        let (Some(header), Some(payload), Some(signature), None) =
-            (segments.next(), segments.next(), segments.next(), segments.next())
-        else {
-            return Err(VerifyError::Malformed { reason: "a JWS has three segments" });
+        let (Some(header), Some(payload), Some(signature), None) = (
+            segments.next(),
+            segments.next(),
+            segments.next(),
+            segments.next(),
+        ) else {
+            return Err(VerifyError::Malformed {
+                reason: "a JWS has three segments",
+            });
         };
         let signing_input = &token[..header.len() + 1 + payload.len()];
         Ok(Token {
-            header: json_object(header, "the header is not base64url", "the header is not a JSON object")?,
-            payload: json_object(payload, "the payload is not base64url", "the payload is not a JSON object")?,
+            header: json_object(
+                header,
+                "the header is not base64url",
+                "the header is not a JSON object",
+            )?,
+            payload: json_object(
+                payload,
+                "the payload is not base64url",
+                "the payload is not a JSON object",
+            )?,
             signing_input,
             signature,
         })
@@ -296,7 +376,9 @@ fn json_object(
     not_base64: &'static str,
     not_json: &'static str,
 ) -> Result<Map<String, Value>, VerifyError> {
-    let bytes = URL_SAFE_NO_PAD.decode(segment).map_err(|_| VerifyError::Malformed { reason: not_base64 })?;
+    let bytes = URL_SAFE_NO_PAD
+        .decode(segment)
+        .map_err(|_| VerifyError::Malformed { reason: not_base64 })?;
     serde_json::from_slice(&bytes).map_err(|_| VerifyError::Malformed { reason: not_json })
 }
 
@@ -308,7 +390,9 @@ fn is_access_token_type(typ: &str) -> bool {
 }
 
 fn unix_now() -> i64 {
-    let since_epoch = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    let since_epoch = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
     i64::try_from(since_epoch.as_secs()).unwrap_or(i64::MAX)
 }
 
@@ -320,17 +404,24 @@ fn truncated(text: &str) -> String {
 async fn fetch_jwks(client: &reqwest::Client, jwks_uri: &str) -> Result<Jwks, JwksError> {
     let mut response = client
         .get(jwks_uri)
-        .header(reqwest::header::ACCEPT, "application/jwk-set+json, application/json")
+        .header(
+            reqwest::header::ACCEPT,
+            "application/jwk-set+json, application/json",
+        )
         .send()
         .await
         .map_err(JwksError::Fetch)?;
     if !response.status().is_success() {
-        return Err(JwksError::Status { status: response.status().as_u16() });
+        return Err(JwksError::Status {
+            status: response.status().as_u16(),
+        });
     }
     let mut body = Vec::new();
     while let Some(chunk) = response.chunk().await.map_err(JwksError::Fetch)? {
         if body.len() + chunk.len() > MAX_JWKS_LEN {
-            return Err(JwksError::TooLarge { limit: MAX_JWKS_LEN });
+            return Err(JwksError::TooLarge {
+                limit: MAX_JWKS_LEN,
+            });
         }
         body.extend_from_slice(&chunk);
     }

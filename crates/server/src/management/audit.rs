@@ -80,7 +80,10 @@ fn encode_cursor(id: i64) -> String {
 fn decode_cursor(text: &str) -> Option<i64> {
     let bytes = URL_SAFE_NO_PAD.decode(text).ok()?;
     let text = String::from_utf8(bytes).ok()?;
-    text.strip_prefix("audit:")?.parse().ok().filter(|id| *id > 0)
+    text.strip_prefix("audit:")?
+        .parse()
+        .ok()
+        .filter(|id| *id > 0)
 }
 
 /// Reads the audit log (Admin).
@@ -94,7 +97,11 @@ pub async fn list(
     me.require_admin()?;
     let limit = q.limit.unwrap_or(100);
     if !(1..=500).contains(&limit) {
-        return Err(ApiError::invalid("invalid_limit", "limit", "limit must be between 1 and 500."));
+        return Err(ApiError::invalid(
+            "invalid_limit",
+            "limit",
+            "limit must be between 1 and 500.",
+        ));
     }
     let before = match q.cursor.as_deref() {
         None => i64::MAX,
@@ -102,9 +109,23 @@ pub async fn list(
             ApiError::bad_request("cursor is not one this endpoint returned.").field("cursor")
         })?,
     };
-    let events = state.store.list_audit(me.org_id(), before, limit + 1).await?;
+    let events = state
+        .store
+        .list_audit(me.org_id(), before, limit + 1)
+        .await?;
     let more = events.len() as i64 > limit;
-    let events: Vec<AuditEventDto> = events.into_iter().take(limit as usize).map(Into::into).collect();
-    let next_cursor = if more { events.last().map(|e| encode_cursor(e.id)) } else { None };
-    Ok(Json(AuditPage { events, next_cursor }))
+    let events: Vec<AuditEventDto> = events
+        .into_iter()
+        .take(limit as usize)
+        .map(Into::into)
+        .collect();
+    let next_cursor = if more {
+        events.last().map(|e| encode_cursor(e.id))
+    } else {
+        None
+    };
+    Ok(Json(AuditPage {
+        events,
+        next_cursor,
+    }))
 }

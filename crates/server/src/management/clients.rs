@@ -21,7 +21,9 @@ use tollgate_domain::ids::{new_id, SECRET_PREFIX, SERVICE_PRINCIPAL_PREFIX};
 use tollgate_domain::{
     ClientId, ClientName, ClientType, Description, PrincipalKind, Role, ScopeSet, SecretValue,
 };
-use tollgate_store::{ApiClient, ClientChanges, ClientFilter, Draft, NewClient, NewSecret, SecretMeta};
+use tollgate_store::{
+    ApiClient, ClientChanges, ClientFilter, Draft, NewClient, NewSecret, SecretMeta,
+};
 use utoipa::{IntoParams, ToSchema};
 
 /// Request to open a "new client" draft.
@@ -200,7 +202,11 @@ pub fn client_dto(c: ApiClient, secrets: Vec<SecretMeta>) -> ClientDto {
         created_by: c.created_by,
         created_at: c.created_at,
         updated_at: c.updated_at,
-        status: if revoked.is_some() { "revoked" } else { "active" },
+        status: if revoked.is_some() {
+            "revoked"
+        } else {
+            "active"
+        },
         revoked,
         secrets: secrets
             .into_iter()
@@ -351,7 +357,11 @@ fn grant_error(e: GrantError) -> ApiError {
 }
 
 fn expiry_error(e: ExpiryError, field: &'static str) -> ApiError {
-    ApiError::invalid("invalid_expiry", field, e.to_string().replace("secret_expires_at", field))
+    ApiError::invalid(
+        "invalid_expiry",
+        field,
+        e.to_string().replace("secret_expires_at", field),
+    )
 }
 
 /// A fresh secret and the record to store: only its keyed hash and hint.
@@ -419,8 +429,12 @@ pub async fn create(
     let scopes = parse_scopes(&req.scopes)?;
     check_grant(scopes, me.person.role, sa_role).map_err(grant_error)?;
     let created_at = now();
-    let expires_at = secret_expiry(created_at, req.secret_expires_at, org.secret_max_lifetime_days)
-        .map_err(|e| expiry_error(e, "secret_expires_at"))?;
+    let expires_at = secret_expiry(
+        created_at,
+        req.secret_expires_at,
+        org.secret_max_lifetime_days,
+    )
+    .map_err(|e| expiry_error(e, "secret_expires_at"))?;
     let (value, secret) = new_secret(&state, &me, expires_at);
     let client = NewClient {
         client_id: client_id.to_string(),
@@ -431,8 +445,12 @@ pub async fn create(
         description: description.as_str().to_owned(),
         scopes,
         created_by: me.person.id.clone(),
-        service_principal: sa_role
-            .map(|role| (new_id(SERVICE_PRINCIPAL_PREFIX, &mut rand::rngs::OsRng), role)),
+        service_principal: sa_role.map(|role| {
+            (
+                new_id(SERVICE_PRINCIPAL_PREFIX, &mut rand::rngs::OsRng),
+                role,
+            )
+        }),
         now: created_at,
     };
     let mut audit = me.audit("api_client.create", "api_client", client_id.as_str());
@@ -449,7 +467,10 @@ pub async fn create(
         .get_client(me.org_id(), client_id.as_str())
         .await?
         .ok_or_else(ApiError::not_found)?;
-    let secrets = state.store.list_secrets(std::slice::from_ref(&saved.client_id)).await?;
+    let secrets = state
+        .store
+        .list_secrets(std::slice::from_ref(&saved.client_id))
+        .await?;
     Ok((
         StatusCode::CREATED,
         Json(CreatedClient {
@@ -516,7 +537,11 @@ pub async fn list(
     let wanted = match q.client_type.as_deref() {
         None => None,
         Some(t) => Some(ClientType::parse(t).ok_or_else(|| {
-            ApiError::invalid("invalid_type", "type", "type must be service_account or personal.")
+            ApiError::invalid(
+                "invalid_type",
+                "type",
+                "type must be service_account or personal.",
+            )
         })?),
     };
     let mut clients = Vec::new();
@@ -590,7 +615,8 @@ pub async fn update(
     ApiJson(req): ApiJson<UpdateClientRequest>,
 ) -> ApiResult<Json<ClientDto>> {
     let client = load(&state, &me, &client_id, true).await?;
-    if req.name.is_none() && req.description.is_none() && req.scopes.is_none() && req.role.is_none() {
+    if req.name.is_none() && req.description.is_none() && req.scopes.is_none() && req.role.is_none()
+    {
         return Err(ApiError::bad_request(
             "Nothing to change: send name, description, scopes and/or role.",
         ));
@@ -602,8 +628,9 @@ pub async fn update(
         changes.name = Some((name.as_str().to_owned(), name.key().to_owned()));
     }
     if let Some(d) = &req.description {
-        let d = Description::parse(d)
-            .map_err(|e| ApiError::invalid("invalid_description", "description", format!("{e}.")))?;
+        let d = Description::parse(d).map_err(|e| {
+            ApiError::invalid("invalid_description", "description", format!("{e}."))
+        })?;
         changes.description = Some(d.as_str().to_owned());
     }
     let sa_role = match (client.client_type, req.role) {
@@ -701,7 +728,10 @@ pub async fn add_secret(
             &audit,
         )
         .await?;
-    Ok((StatusCode::CREATED, Json(reveal(&value, &secret, created_at))))
+    Ok((
+        StatusCode::CREATED,
+        Json(reveal(&value, &secret, created_at)),
+    ))
 }
 
 /// Parses an optional JSON body: empty means the defaults.
@@ -715,7 +745,11 @@ fn optional_json<T: serde::de::DeserializeOwned + Default>(
     let is_json = headers
         .get(axum::http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(';').next().is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json")));
+        .is_some_and(|v| {
+            v.split(';')
+                .next()
+                .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
+        });
     if !is_json {
         return Err(ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,

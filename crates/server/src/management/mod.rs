@@ -30,13 +30,24 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/people/{id}", axum::routing::patch(people::update))
         .route("/api/v1/scopes", get(scopes::catalogue))
         .route("/api/v1/api-clients/drafts", post(clients::open_draft))
-        .route("/api/v1/api-clients/drafts/{client_id}", delete(clients::cancel_draft))
-        .route("/api/v1/api-clients", get(clients::list).post(clients::create))
+        .route(
+            "/api/v1/api-clients/drafts/{client_id}",
+            delete(clients::cancel_draft),
+        )
+        .route(
+            "/api/v1/api-clients",
+            get(clients::list).post(clients::create),
+        )
         .route(
             "/api/v1/api-clients/{client_id}",
-            get(clients::get).patch(clients::update).delete(clients::remove),
+            get(clients::get)
+                .patch(clients::update)
+                .delete(clients::remove),
         )
-        .route("/api/v1/api-clients/{client_id}/secrets", post(clients::add_secret))
+        .route(
+            "/api/v1/api-clients/{client_id}/secrets",
+            post(clients::add_secret),
+        )
         .route(
             "/api/v1/api-clients/{client_id}/secrets/{secret_id}",
             delete(clients::revoke_secret),

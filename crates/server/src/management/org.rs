@@ -58,7 +58,11 @@ pub struct UpdateOrgRequest {
 #[utoipa::path(get, path = "/api/v1/org", tag = "organization",
     responses((status = 200, body = OrgDto), (status = 401, body = ErrorBody)))]
 pub async fn get_org(State(state): State<AppState>, me: SignedIn) -> ApiResult<Json<OrgDto>> {
-    let org = state.store.get_org(me.org_id()).await?.ok_or_else(ApiError::not_found)?;
+    let org = state
+        .store
+        .get_org(me.org_id())
+        .await?
+        .ok_or_else(ApiError::not_found)?;
     Ok(Json(org.into()))
 }
 
@@ -92,7 +96,12 @@ pub async fn update_org(
     });
     let org = state
         .store
-        .update_org(me.org_id(), req.m2m_enabled, req.secret_max_lifetime_days, &audit)
+        .update_org(
+            me.org_id(),
+            req.m2m_enabled,
+            req.secret_max_lifetime_days,
+            &audit,
+        )
         .await?;
     Ok(Json(org.into()))
 }

@@ -112,14 +112,21 @@ pub async fn list(State(state): State<AppState>, me: SignedIn) -> ApiResult<Json
 pub fn parse_email(raw: &str) -> Result<String, ApiError> {
     let email = raw.trim().to_lowercase();
     let valid = email.len() <= 254
-        && email
-            .split_once('@')
-            .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.'))
+        && email.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+        })
         && !email.chars().any(|c| c.is_whitespace() || c.is_control());
     if valid {
         Ok(email)
     } else {
-        Err(ApiError::invalid("invalid_email", "email", "email must be an address such as ada@example.com."))
+        Err(ApiError::invalid(
+            "invalid_email",
+            "email",
+            "email must be an address such as ada@example.com.",
+        ))
     }
 }
 
@@ -203,7 +210,9 @@ pub async fn update(
 ) -> ApiResult<Json<PersonDto>> {
     me.require_admin()?;
     if req.role.is_none() && req.active.is_none() {
-        return Err(ApiError::bad_request("Nothing to change: send role and/or active."));
+        return Err(ApiError::bad_request(
+            "Nothing to change: send role and/or active.",
+        ));
     }
     if let Some(role) = req.role {
         if !role.may_be_held_by_a_person() {

@@ -48,7 +48,9 @@ pub async fn catalogue(
     if let Some(role) = q.role.as_deref() {
         let role: Role = role
             .parse()
-            .map_err(|e: tollgate_domain::role::UnknownRole| ApiError::invalid("invalid_role", "role", e.to_string()))?;
+            .map_err(|e: tollgate_domain::role::UnknownRole| {
+                ApiError::invalid("invalid_role", "role", e.to_string())
+            })?;
         allowed = allowed.intersection(role.permissions());
     }
     let scopes = Scope::all()

@@ -88,7 +88,13 @@ pub async fn sign_in(
     let expires_at = created + Duration::hours(state.config.session_ttl_hours);
     state
         .store
-        .create_session(&hash_session_token(&token), &person.id, &csrf, created, expires_at)
+        .create_session(
+            &hash_session_token(&token),
+            &person.id,
+            &csrf,
+            created,
+            expires_at,
+        )
         .await?;
     let signed_in = SignedIn {
         person: person.clone(),
@@ -99,7 +105,11 @@ pub async fn sign_in(
         .store
         .append_audit(&signed_in.audit("session.create", "person", &person.id))
         .await?;
-    let secure = if state.public_url.starts_with("https://") { "; Secure" } else { "" };
+    let secure = if state.public_url.starts_with("https://") {
+        "; Secure"
+    } else {
+        ""
+    };
     let cookie = format!(
         "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
         state.config.session_ttl_hours * 3600
@@ -122,10 +132,7 @@ pub async fn sign_in(
 /// Ends the current session.
 #[utoipa::path(delete, path = "/api/v1/sessions/current", tag = "sessions",
     responses((status = 204), (status = 401, body = ErrorBody)))]
-pub async fn sign_out(
-    State(state): State<AppState>,
-    me: SignedIn,
-) -> ApiResult<impl IntoResponse> {
+pub async fn sign_out(State(state): State<AppState>, me: SignedIn) -> ApiResult<impl IntoResponse> {
     state.store.delete_session(&me.session_hash).await?;
     let clear = format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
     Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, clear)]))

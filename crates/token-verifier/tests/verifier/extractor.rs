@@ -9,7 +9,9 @@ use tollgate_token_verifier::{AccessClaims, InsufficientScope, Verifier, Verifie
 const ISSUER: &str = "https://auth.example.test";
 
 async fn whoami(claims: AccessClaims) -> Json<Value> {
-    Json(json!({ "sub": claims.sub, "org": claims.org, "scopes": claims.scopes().collect::<Vec<_>>() }))
+    Json(
+        json!({ "sub": claims.sub, "org": claims.org, "scopes": claims.scopes().collect::<Vec<_>>() }),
+    )
 }
 
 async fn audits(claims: AccessClaims) -> Result<&'static str, InsufficientScope> {
@@ -79,10 +81,15 @@ async fn answers_401_invalid_token_with_a_description_when_the_token_is_bad() {
 
         assert_eq!(response.status(), 401, "{authorization}");
         let header = challenge(&response).to_owned();
-        assert!(header.starts_with("Bearer error=\"invalid_token\", error_description=\""), "{header}");
+        assert!(
+            header.starts_with("Bearer error=\"invalid_token\", error_description=\""),
+            "{header}"
+        );
         let body: Value = response.json().await.unwrap();
         assert_eq!(body["error"]["code"], "invalid_token");
-        assert!(body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()));
+        assert!(body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()));
     }
 }
 
@@ -91,11 +98,18 @@ async fn answers_200_with_the_claims_when_the_token_is_good() {
     let base = spawn_resource_server().await;
 
     for scheme in ["Bearer", "bearer"] {
-        let response = get_with(format!("{base}/whoami"), Some(&format!("{scheme} {}", good_token()))).await;
+        let response = get_with(
+            format!("{base}/whoami"),
+            Some(&format!("{scheme} {}", good_token())),
+        )
+        .await;
 
         assert_eq!(response.status(), 200);
         let body: Value = response.json().await.unwrap();
-        assert_eq!(body, json!({ "sub": "sp_01J9ZK4W3M", "org": "org_acme", "scopes": ["control.read", "risk.read"] }));
+        assert_eq!(
+            body,
+            json!({ "sub": "sp_01J9ZK4W3M", "org": "org_acme", "scopes": ["control.read", "risk.read"] })
+        );
     }
 }
 
@@ -103,13 +117,23 @@ async fn answers_200_with_the_claims_when_the_token_is_good() {
 async fn answers_403_insufficient_scope_naming_the_missing_scope() {
     let base = spawn_resource_server().await;
 
-    let response = get_with(format!("{base}/audits"), Some(&format!("Bearer {}", good_token()))).await;
+    let response = get_with(
+        format!("{base}/audits"),
+        Some(&format!("Bearer {}", good_token())),
+    )
+    .await;
 
     assert_eq!(response.status(), 403);
-    assert_eq!(challenge(&response), "Bearer error=\"insufficient_scope\", scope=\"audit.read\"");
+    assert_eq!(
+        challenge(&response),
+        "Bearer error=\"insufficient_scope\", scope=\"audit.read\""
+    );
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["error"]["code"], "insufficient_scope");
-    assert!(body["error"]["message"].as_str().unwrap().contains("audit.read"));
+    assert!(body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("audit.read"));
 }
 
 #[tokio::test]
@@ -117,7 +141,11 @@ async fn the_optional_extractor_lets_anonymous_callers_through_but_not_bad_token
     let base = spawn_resource_server().await;
 
     let anonymous = get_with(format!("{base}/greeting"), None).await;
-    let signed_in = get_with(format!("{base}/greeting"), Some(&format!("Bearer {}", good_token()))).await;
+    let signed_in = get_with(
+        format!("{base}/greeting"),
+        Some(&format!("Bearer {}", good_token())),
+    )
+    .await;
     let forged = get_with(format!("{base}/greeting"), Some("Bearer a.b.c")).await;
 
     assert_eq!(anonymous.text().await.unwrap(), "hello stranger");

@@ -6,7 +6,11 @@ use serde_json::{json, Value};
 use tollgate_token_verifier::{SigningAlgorithm, Verifier, VerifyError};
 
 async fn refusal(server: &JwksServer, token: &str) -> VerifyError {
-    server.verifier().verify(token).await.expect_err("the token must be refused")
+    server
+        .verifier()
+        .verify(token)
+        .await
+        .expect_err("the token must be refused")
 }
 
 #[tokio::test]
@@ -20,7 +24,10 @@ async fn refuses_a_token_signed_with_alg_none() {
 
         let error = refusal(&server, &token).await;
 
-        assert!(matches!(&error, VerifyError::UnsupportedAlgorithm { alg: found } if found == alg), "{alg}: {error:?}");
+        assert!(
+            matches!(&error, VerifyError::UnsupportedAlgorithm { alg: found } if found == alg),
+            "{alg}: {error:?}"
+        );
     }
 }
 
@@ -32,13 +39,19 @@ async fn refuses_an_hs256_token_signed_with_the_public_key_as_hmac_secret() {
         for secret in [key.public_bytes.clone(), key.jwk.to_string().into_bytes()] {
             let header = json!({ "alg": "HS256", "typ": "at+jwt", "kid": key.kid });
             let input = signing_input(&header, &valid_claims(&server.issuer));
-            let signature =
-                jsonwebtoken::crypto::sign(input.as_bytes(), &EncodingKey::from_secret(&secret), Algorithm::HS256)
-                    .unwrap();
+            let signature = jsonwebtoken::crypto::sign(
+                input.as_bytes(),
+                &EncodingKey::from_secret(&secret),
+                Algorithm::HS256,
+            )
+            .unwrap();
 
             let error = refusal(&server, &format!("{input}.{signature}")).await;
 
-            assert!(matches!(&error, VerifyError::UnsupportedAlgorithm { alg } if alg == "HS256"), "{error:?}");
+            assert!(
+                matches!(&error, VerifyError::UnsupportedAlgorithm { alg } if alg == "HS256"),
+                "{error:?}"
+            );
         }
     }
 }
@@ -52,7 +65,10 @@ async fn refuses_an_algorithm_left_out_of_the_configured_allow_list() {
 
     let error = verifier.verify(&token).await.unwrap_err();
 
-    assert!(matches!(&error, VerifyError::UnsupportedAlgorithm { alg } if alg == "RS256"), "{error:?}");
+    assert!(
+        matches!(&error, VerifyError::UnsupportedAlgorithm { alg } if alg == "RS256"),
+        "{error:?}"
+    );
 }
 
 #[tokio::test]
@@ -63,7 +79,10 @@ async fn refuses_a_token_whose_kid_is_not_in_the_jwks() {
 
     let error = refusal(&server, &token).await;
 
-    assert!(matches!(&error, VerifyError::UnknownKey { kid } if kid == "not-published"), "{error:?}");
+    assert!(
+        matches!(&error, VerifyError::UnknownKey { kid } if kid == "not-published"),
+        "{error:?}"
+    );
 }
 
 #[tokio::test]
@@ -76,7 +95,14 @@ async fn refuses_a_token_whose_alg_does_not_match_the_key_its_kid_names() {
     let error = refusal(&server, &token).await;
 
     assert!(
-        matches!(error, VerifyError::KeyAlgorithmMismatch { key_alg: "ES256", token_alg: "RS256", .. }),
+        matches!(
+            error,
+            VerifyError::KeyAlgorithmMismatch {
+                key_alg: "ES256",
+                token_alg: "RS256",
+                ..
+            }
+        ),
         "{error:?}"
     );
 }
@@ -111,7 +137,10 @@ async fn refuses_a_token_that_carries_its_own_key_in_the_header() {
 
         let error = refusal(&server, &token).await;
 
-        assert!(matches!(&error, VerifyError::ForbiddenHeader { header } if *header == name), "{name}: {error:?}");
+        assert!(
+            matches!(&error, VerifyError::ForbiddenHeader { header } if *header == name),
+            "{name}: {error:?}"
+        );
     }
 }
 
@@ -123,34 +152,58 @@ async fn refuses_a_token_whose_typ_is_not_at_jwt() {
     let mut missing = key.header();
     missing.as_object_mut().unwrap().remove("typ");
 
-    for header in [with(key.header(), "typ", json!("JWT")), with(key.header(), "typ", json!("application/jwt")), missing] {
+    for header in [
+        with(key.header(), "typ", json!("JWT")),
+        with(key.header(), "typ", json!("application/jwt")),
+        missing,
+    ] {
         let error = refusal(&server, &key.sign(&header, &claims)).await;
 
-        assert!(matches!(error, VerifyError::WrongType { .. }), "{header}: {error:?}");
+        assert!(
+            matches!(error, VerifyError::WrongType { .. }),
+            "{header}: {error:?}"
+        );
     }
 }
 
 #[tokio::test]
 async fn refuses_a_token_from_another_issuer() {
     let server = JwksServer::start().await;
-    for issuer in ["https://evil.test".to_string(), format!("{}/", server.issuer)] {
-        let token = keys().es256.token(&with(valid_claims(&server.issuer), "iss", json!(issuer)));
+    for issuer in [
+        "https://evil.test".to_string(),
+        format!("{}/", server.issuer),
+    ] {
+        let token = keys()
+            .es256
+            .token(&with(valid_claims(&server.issuer), "iss", json!(issuer)));
 
         let error = refusal(&server, &token).await;
 
-        assert!(matches!(&error, VerifyError::WrongIssuer { found } if *found == issuer), "{error:?}");
+        assert!(
+            matches!(&error, VerifyError::WrongIssuer { found } if *found == issuer),
+            "{error:?}"
+        );
     }
 }
 
 #[tokio::test]
 async fn refuses_a_token_for_another_audience() {
     let server = JwksServer::start().await;
-    for aud in [json!("https://other.test"), json!(["https://other.test"]), json!([])] {
-        let token = keys().es256.token(&with(valid_claims(&server.issuer), "aud", aud.clone()));
+    for aud in [
+        json!("https://other.test"),
+        json!(["https://other.test"]),
+        json!([]),
+    ] {
+        let token = keys()
+            .es256
+            .token(&with(valid_claims(&server.issuer), "aud", aud.clone()));
 
         let error = refusal(&server, &token).await;
 
-        assert!(matches!(error, VerifyError::WrongAudience), "{aud}: {error:?}");
+        assert!(
+            matches!(error, VerifyError::WrongAudience),
+            "{aud}: {error:?}"
+        );
     }
 }
 
@@ -158,22 +211,32 @@ async fn refuses_a_token_for_another_audience() {
 async fn refuses_a_token_expired_beyond_the_leeway() {
     let server = JwksServer::start().await;
     let exp = now() - 31;
-    let token = keys().es256.token(&with(valid_claims(&server.issuer), "exp", json!(exp)));
+    let token = keys()
+        .es256
+        .token(&with(valid_claims(&server.issuer), "exp", json!(exp)));
 
     let error = refusal(&server, &token).await;
 
-    assert!(matches!(error, VerifyError::Expired { exp: found } if found == exp), "{error:?}");
+    assert!(
+        matches!(error, VerifyError::Expired { exp: found } if found == exp),
+        "{error:?}"
+    );
 }
 
 #[tokio::test]
 async fn refuses_a_token_whose_nbf_is_beyond_the_leeway() {
     let server = JwksServer::start().await;
     let nbf = now() + 120;
-    let token = keys().es256.token(&with(valid_claims(&server.issuer), "nbf", json!(nbf)));
+    let token = keys()
+        .es256
+        .token(&with(valid_claims(&server.issuer), "nbf", json!(nbf)));
 
     let error = refusal(&server, &token).await;
 
-    assert!(matches!(error, VerifyError::NotYetValid { nbf: found } if found == nbf), "{error:?}");
+    assert!(
+        matches!(error, VerifyError::NotYetValid { nbf: found } if found == nbf),
+        "{error:?}"
+    );
 }
 
 #[tokio::test]
@@ -182,7 +245,12 @@ async fn refuses_a_token_whose_payload_was_tampered_with() {
     let token = keys().es256.token(&valid_claims(&server.issuer));
     let elevated = with(valid_claims(&server.issuer), "role", json!("admin"));
     let segments: Vec<&str> = token.split('.').collect();
-    let tampered = format!("{}.{}.{}", segments[0], b64(elevated.to_string().as_bytes()), segments[2]);
+    let tampered = format!(
+        "{}.{}.{}",
+        segments[0],
+        b64(elevated.to_string().as_bytes()),
+        segments[2]
+    );
 
     let error = refusal(&server, &tampered).await;
 
@@ -199,18 +267,42 @@ async fn refuses_malformed_tokens() {
         ("empty", String::new()),
         ("two segments", format!("{header}.{payload}")),
         ("four segments", format!("{token}.{signature}")),
-        ("header not base64url", format!("{header}!.{payload}.{signature}")),
-        ("payload padded base64", format!("{header}.{payload}==.{signature}")),
-        ("header not JSON", format!("{}.{payload}.{signature}", b64(b"not json"))),
-        ("payload not JSON", format!("{header}.{}.{signature}", b64(b"{\"iss\":"))),
-        ("payload a JSON array", format!("{header}.{}.{signature}", b64(b"[1,2]"))),
-        ("header without kid", format!("{}.{payload}.{signature}", b64(br#"{"alg":"ES256","typ":"at+jwt"}"#))),
+        (
+            "header not base64url",
+            format!("{header}!.{payload}.{signature}"),
+        ),
+        (
+            "payload padded base64",
+            format!("{header}.{payload}==.{signature}"),
+        ),
+        (
+            "header not JSON",
+            format!("{}.{payload}.{signature}", b64(b"not json")),
+        ),
+        (
+            "payload not JSON",
+            format!("{header}.{}.{signature}", b64(b"{\"iss\":")),
+        ),
+        (
+            "payload a JSON array",
+            format!("{header}.{}.{signature}", b64(b"[1,2]")),
+        ),
+        (
+            "header without kid",
+            format!(
+                "{}.{payload}.{signature}",
+                b64(br#"{"alg":"ES256","typ":"at+jwt"}"#)
+            ),
+        ),
     ];
 
     for (case, token) in cases {
         let error = refusal(&server, &token).await;
 
-        assert!(matches!(error, VerifyError::Malformed { .. }), "{case}: {error:?}");
+        assert!(
+            matches!(error, VerifyError::Malformed { .. }),
+            "{case}: {error:?}"
+        );
     }
 }
 
@@ -228,7 +320,10 @@ async fn refuses_a_token_missing_any_required_claim() {
 
         let error = refusal(&server, &token).await;
 
-        assert!(matches!(&error, VerifyError::MissingClaim { claim } if *claim == name), "{name}: {error:?}");
+        assert!(
+            matches!(&error, VerifyError::MissingClaim { claim } if *claim == name),
+            "{name}: {error:?}"
+        );
     }
 }
 
@@ -245,10 +340,15 @@ async fn refuses_claims_of_the_wrong_type_or_outside_the_contract() {
     ];
 
     for (name, value) in cases {
-        let token = keys().es256.token(&with(valid_claims(&server.issuer), name, value));
+        let token = keys()
+            .es256
+            .token(&with(valid_claims(&server.issuer), name, value));
 
         let error = refusal(&server, &token).await;
 
-        assert!(matches!(&error, VerifyError::InvalidClaim { claim } if *claim == name), "{name}: {error:?}");
+        assert!(
+            matches!(&error, VerifyError::InvalidClaim { claim } if *claim == name),
+            "{name}: {error:?}"
+        );
     }
 }

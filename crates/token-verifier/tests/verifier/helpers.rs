@@ -33,7 +33,8 @@ impl TestKey {
     pub fn es256(kid: &str) -> TestKey {
         let rng = SystemRandom::new();
         let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
-        let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng).unwrap();
+        let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng)
+            .unwrap();
         let point = pair.public_key().as_ref().to_vec();
         let jwk = json!({
             "kid": kid, "kty": "EC", "crv": "P-256", "alg": "ES256", "use": "sig",
@@ -104,7 +105,8 @@ impl TestKey {
     /// A compact JWS of exactly this header and payload, signed with this key.
     pub fn sign(&self, header: &Value, payload: &Value) -> String {
         let signing_input = signing_input(header, payload);
-        let signature = jsonwebtoken::crypto::sign(signing_input.as_bytes(), &self.encoding, self.alg).unwrap();
+        let signature =
+            jsonwebtoken::crypto::sign(signing_input.as_bytes(), &self.encoding, self.alg).unwrap();
         format!("{signing_input}.{signature}")
     }
 
@@ -132,7 +134,11 @@ pub fn keys() -> &'static Keys {
 
 /// `base64url(header) . base64url(payload)` (RFC 7515 §5.1).
 pub fn signing_input(header: &Value, payload: &Value) -> String {
-    format!("{}.{}", b64(header.to_string().as_bytes()), b64(payload.to_string().as_bytes()))
+    format!(
+        "{}.{}",
+        b64(header.to_string().as_bytes()),
+        b64(payload.to_string().as_bytes())
+    )
 }
 
 pub fn b64(bytes: &[u8]) -> String {
@@ -140,7 +146,10 @@ pub fn b64(bytes: &[u8]) -> String {
 }
 
 pub fn now() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
 }
 
 /// Claims of a valid token from `issuer` for [`AUDIENCE`], as Tollgate issues them.
@@ -197,11 +206,18 @@ impl JwksServer {
             document: Arc::new(Mutex::new(document)),
             failing: Arc::new(AtomicBool::new(false)),
         };
-        let app = Router::new().route("/.well-known/jwks.json", get(serve_jwks)).with_state(state.clone());
+        let app = Router::new()
+            .route("/.well-known/jwks.json", get(serve_jwks))
+            .with_state(state.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let issuer = format!("http://{}", listener.local_addr().unwrap());
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        JwksServer { issuer, hits: state.hits, document: state.document, failing: state.failing }
+        JwksServer {
+            issuer,
+            hits: state.hits,
+            document: state.document,
+            failing: state.failing,
+        }
     }
 
     /// How many JWKS requests the server has answered.
@@ -245,5 +261,10 @@ pub fn jwk_set<'a>(keys: impl IntoIterator<Item = &'a TestKey>) -> Value {
 /// The standard keys as a parsed [`Jwks`], for verifiers that never fetch.
 pub fn static_jwks() -> Jwks {
     let keys = keys();
-    Jwks::from_json(jwk_set([&keys.es256, &keys.eddsa, &keys.rs256]).to_string().as_bytes()).unwrap()
+    Jwks::from_json(
+        jwk_set([&keys.es256, &keys.eddsa, &keys.rs256])
+            .to_string()
+            .as_bytes(),
+    )
+    .unwrap()
 }

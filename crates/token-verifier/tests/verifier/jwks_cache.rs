@@ -17,7 +17,10 @@ async fn unknown_kid_burst(verifier: &Verifier, issuer: &str, count: usize) {
         })
         .collect();
     for task in tasks {
-        let error = task.await.unwrap().expect_err("an unknown kid must be refused");
+        let error = task
+            .await
+            .unwrap()
+            .expect_err("an unknown kid must be refused");
         assert!(matches!(error, VerifyError::UnknownKey { .. }), "{error:?}");
     }
 }
@@ -26,10 +29,17 @@ async fn unknown_kid_burst(verifier: &Verifier, issuer: &str, count: usize) {
 async fn fetches_the_jwks_once_and_reuses_it() {
     let server = JwksServer::start().await;
     let verifier = server.verifier();
-    assert_eq!(server.hits(), 0, "nothing is fetched before the first token");
+    assert_eq!(
+        server.hits(),
+        0,
+        "nothing is fetched before the first token"
+    );
 
     for key in [&keys().es256, &keys().eddsa, &keys().rs256, &keys().es256] {
-        verifier.verify(&key.token(&valid_claims(&server.issuer))).await.unwrap();
+        verifier
+            .verify(&key.token(&valid_claims(&server.issuer)))
+            .await
+            .unwrap();
     }
 
     assert_eq!(server.hits(), 1);
@@ -40,7 +50,10 @@ async fn a_burst_of_unknown_kids_within_the_floor_does_not_refetch_the_jwks() {
     // Arrange: default floor of 10 s, and a first fetch just now.
     let server = JwksServer::start().await;
     let verifier = server.verifier();
-    verifier.verify(&keys().es256.token(&valid_claims(&server.issuer))).await.unwrap();
+    verifier
+        .verify(&keys().es256.token(&valid_claims(&server.issuer)))
+        .await
+        .unwrap();
 
     // Act
     unknown_kid_burst(&verifier, &server.issuer, 50).await;
@@ -53,10 +66,16 @@ async fn a_burst_of_unknown_kids_within_the_floor_does_not_refetch_the_jwks() {
 async fn a_burst_of_fifty_unknown_kids_after_the_floor_causes_at_most_one_refetch() {
     // Arrange
     let server = JwksServer::start().await;
-    let config = server.config().with_min_refresh_interval(Duration::from_millis(300));
+    let config = server
+        .config()
+        .with_min_refresh_interval(Duration::from_secs(2));
     let verifier = Verifier::new(config).unwrap();
-    verifier.verify(&keys().es256.token(&valid_claims(&server.issuer))).await.unwrap();
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    verifier
+        .verify(&keys().es256.token(&valid_claims(&server.issuer)))
+        .await
+        .unwrap();
+    // A floor long enough that both bursts fit in it even on a loaded machine.
+    tokio::time::sleep(Duration::from_millis(2100)).await;
 
     // Act: 50 concurrent, then 50 more right after.
     unknown_kid_burst(&verifier, &server.issuer, 50).await;
@@ -72,12 +91,17 @@ async fn picks_up_a_rotated_key_by_refetching_on_an_unknown_kid() {
     let server = JwksServer::start().await;
     let config = server.config().with_min_refresh_interval(Duration::ZERO);
     let verifier = Verifier::new(config).unwrap();
-    verifier.verify(&keys().es256.token(&valid_claims(&server.issuer))).await.unwrap();
+    verifier
+        .verify(&keys().es256.token(&valid_claims(&server.issuer)))
+        .await
+        .unwrap();
     let rotated = TestKey::es256("es-2026-02");
     server.publish(jwk_set([&keys().es256, &rotated]));
 
     // Act
-    let claims = verifier.verify(&rotated.token(&valid_claims(&server.issuer))).await;
+    let claims = verifier
+        .verify(&rotated.token(&valid_claims(&server.issuer)))
+        .await;
 
     // Assert
     assert!(claims.is_ok(), "{claims:?}");
@@ -150,9 +174,15 @@ async fn reports_the_jwks_unavailable_when_nothing_is_cached_and_the_fetch_fails
     let second = verifier.verify(&token).await.unwrap_err();
 
     // Assert
-    assert!(matches!(first, VerifyError::JwksUnavailable(JwksError::Fetch(_))), "{first:?}");
     assert!(
-        matches!(second, VerifyError::JwksUnavailable(JwksError::RefreshTooSoon)),
+        matches!(first, VerifyError::JwksUnavailable(JwksError::Fetch(_))),
+        "{first:?}"
+    );
+    assert!(
+        matches!(
+            second,
+            VerifyError::JwksUnavailable(JwksError::RefreshTooSoon)
+        ),
         "the floor also protects a failing endpoint: {second:?}"
     );
 }
@@ -164,7 +194,10 @@ async fn reports_the_jwks_unavailable_when_the_endpoint_answers_an_error() {
 
     let error = server.verifier().warm_up().await.unwrap_err();
 
-    assert!(matches!(error, JwksError::Status { status: 500 }), "{error:?}");
+    assert!(
+        matches!(error, JwksError::Status { status: 500 }),
+        "{error:?}"
+    );
 }
 
 #[tokio::test]
@@ -173,7 +206,10 @@ async fn warm_up_fetches_the_jwks_before_the_first_token() {
     let verifier = server.verifier();
 
     verifier.warm_up().await.unwrap();
-    verifier.verify(&keys().eddsa.token(&valid_claims(&server.issuer))).await.unwrap();
+    verifier
+        .verify(&keys().eddsa.token(&valid_claims(&server.issuer)))
+        .await
+        .unwrap();
 
     assert_eq!(server.hits(), 1);
 }
@@ -183,7 +219,10 @@ async fn a_verifier_built_from_an_already_fetched_jwks_does_not_fetch_it_again()
     let server = JwksServer::start().await;
     let verifier = Verifier::from_fetched_jwks(server.config(), static_jwks()).unwrap();
 
-    verifier.verify(&keys().rs256.token(&valid_claims(&server.issuer))).await.unwrap();
+    verifier
+        .verify(&keys().rs256.token(&valid_claims(&server.issuer)))
+        .await
+        .unwrap();
 
     assert_eq!(server.hits(), 0);
 }

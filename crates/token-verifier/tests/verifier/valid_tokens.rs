@@ -10,7 +10,11 @@ async fn assert_verifies_with(key: &TestKey) {
     let token = key.token(&valid_claims(&server.issuer));
 
     // Act
-    let claims = server.verifier().verify(&token).await.expect("a valid token");
+    let claims = server
+        .verifier()
+        .verify(&token)
+        .await
+        .expect("a valid token");
 
     // Assert
     assert_eq!(claims.iss, server.issuer);
@@ -21,7 +25,10 @@ async fn assert_verifies_with(key: &TestKey) {
     assert_eq!(claims.org, "org_acme");
     assert_eq!(claims.role, Role::ApiAdmin);
     assert_eq!(claims.principal_type, PrincipalType::ServicePrincipal);
-    assert_eq!(claims.scopes().collect::<Vec<_>>(), ["control.read", "risk.read"]);
+    assert_eq!(
+        claims.scopes().collect::<Vec<_>>(),
+        ["control.read", "risk.read"]
+    );
     assert!(claims.has_scope("risk.read"));
     assert!(claims.exp > claims.iat);
 }
@@ -51,17 +58,28 @@ async fn accepts_the_application_at_jwt_type_in_any_case() {
         let header = json!({ "alg": "ES256", "typ": typ, "kid": key.kid });
         let token = key.sign(&header, &valid_claims(&server.issuer));
 
-        assert!(verifier.verify(&token).await.is_ok(), "typ {typ} should be accepted");
+        assert!(
+            verifier.verify(&token).await.is_ok(),
+            "typ {typ} should be accepted"
+        );
     }
 }
 
 #[tokio::test]
 async fn accepts_an_audience_array_that_contains_the_configured_audience() {
     let server = JwksServer::start().await;
-    let claims = with(valid_claims(&server.issuer), "aud", json!(["https://other.test", AUDIENCE]));
+    let claims = with(
+        valid_claims(&server.issuer),
+        "aud",
+        json!(["https://other.test", AUDIENCE]),
+    );
     let token = keys().es256.token(&claims);
 
-    let verified = server.verifier().verify(&token).await.expect("a valid token");
+    let verified = server
+        .verifier()
+        .verify(&token)
+        .await
+        .expect("a valid token");
 
     assert_eq!(verified.aud, ["https://other.test", AUDIENCE]);
 }
@@ -75,7 +93,11 @@ async fn accepts_a_person_token_with_its_role() {
     claims["role"] = json!("external_auditor");
     let token = keys().eddsa.token(&claims);
 
-    let verified = server.verifier().verify(&token).await.expect("a valid token");
+    let verified = server
+        .verifier()
+        .verify(&token)
+        .await
+        .expect("a valid token");
 
     assert_eq!(verified.principal_type, PrincipalType::Person);
     assert_eq!(verified.role, Role::ExternalAuditor);
@@ -89,8 +111,14 @@ async fn accepts_a_token_that_expired_or_starts_within_the_leeway() {
     let just_expired = with(valid_claims(&server.issuer), "exp", json!(now - 10));
     let starts_soon = with(valid_claims(&server.issuer), "nbf", json!(now + 10));
 
-    assert!(verifier.verify(&keys().es256.token(&just_expired)).await.is_ok());
-    assert!(verifier.verify(&keys().es256.token(&starts_soon)).await.is_ok());
+    assert!(verifier
+        .verify(&keys().es256.token(&just_expired))
+        .await
+        .is_ok());
+    assert!(verifier
+        .verify(&keys().es256.token(&starts_soon))
+        .await
+        .is_ok());
 }
 
 #[tokio::test]

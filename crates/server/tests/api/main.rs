@@ -1,0 +1,6 @@
+//! Integration tests of the whole service over real HTTP, on SQLite and PostgreSQL.
+
+mod helpers;
+
+mod openapi;
+mod sessions;
