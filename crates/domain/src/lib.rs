@@ -5,6 +5,7 @@
 //! are deterministic.
 
 pub mod client;
+pub mod compliance;
 pub mod ids;
 pub mod role;
 pub mod scope;
