@@ -7,6 +7,8 @@
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
+use tollgate_server::keys::MasterKey;
+use tollgate_server::oauth::keys;
 use tollgate_server::{bootstrap, Application, Config};
 use tollgate_store::Store;
 
@@ -22,6 +24,19 @@ struct Cli {
     config: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Lists the signing keys and their state.
+    List,
+    /// Publishes a new signing key now; it signs after `key_publish_delay_seconds`, when the
+    /// current key retires (staying published until its tokens have expired).
+    Rotate {
+        /// Algorithm of the new key (default: the `signing_alg` setting).
+        #[arg(long)]
+        alg: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -51,6 +66,11 @@ enum Command {
     Migrate,
     /// Prints the OpenAPI document.
     Openapi,
+    /// Token-signing keys.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
     /// Exits 0 if the service at --url answers its health check.
     Healthcheck {
         /// Base URL of the service.
@@ -158,6 +178,33 @@ async fn main() -> anyhow::Result<()> {
             println!("migrations applied ({})", store.engine());
         }
         Command::Openapi => println!("{}", tollgate_server::openapi::json()),
+        Command::Keys { command } => {
+            let store = open_store(&config).await?;
+            let master = MasterKey::load_or_create(&config)?;
+            match command {
+                KeysCommand::List => {
+                    let now = chrono::Utc::now();
+                    for k in store.list_signing_keys().await? {
+                        let state = match k.retired_at {
+                            Some(at) if at <= now => format!("retired {at}"),
+                            Some(at) => format!("signing until {at}"),
+                            None if k.activate_at > now => {
+                                format!("published, signs from {}", k.activate_at)
+                            }
+                            None => "signing".to_owned(),
+                        };
+                        println!("{}  {:<6} created {}  {state}", k.kid, k.alg, k.created_at);
+                    }
+                }
+                KeysCommand::Rotate { alg } => {
+                    let alg = alg.unwrap_or_else(|| config.signing_alg.clone());
+                    let delay = chrono::Duration::seconds(config.key_publish_delay_seconds);
+                    let (kid, at) =
+                        keys::rotate(&store, &master.signing_kek(), &alg, delay).await?;
+                    println!("published key {kid} ({alg}); it signs from {at}");
+                }
+            }
+        }
         Command::Healthcheck { url } => {
             let url = format!("{}/healthz", url.trim_end_matches('/'));
             let response = reqwest::Client::new()

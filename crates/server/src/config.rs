@@ -29,6 +29,30 @@ pub struct Config {
     pub max_live_secrets: i64,
     /// `text` or `json` log lines.
     pub log_format: String,
+    /// Lifetime of access tokens, in seconds.
+    pub token_lifetime_seconds: i64,
+    /// Algorithm of new signing keys: `ES256`, `EdDSA` or `RS256`.
+    pub signing_alg: String,
+    /// Default `aud` of access tokens; default `<public_url>/v1` (the compliance API).
+    pub audience: Option<String>,
+    /// Further audiences a client may ask for with the `resource` parameter (RFC 8707).
+    pub resources: Vec<String>,
+    /// How long a rotated-in key is published before it signs (resource servers' JWKS
+    /// caches must have seen it by then).
+    pub key_publish_delay_seconds: i64,
+    /// How often each process re-reads the signing keys from the database.
+    pub key_refresh_seconds: u64,
+    /// How long a client's credentials and state are cached per process, in milliseconds;
+    /// bounds how late another process sees a deleted client or deactivated person.
+    pub client_cache_ttl_ms: u64,
+    /// How often last-used times of secrets are written, in seconds.
+    pub usage_flush_seconds: u64,
+    /// Failed authentications of one client or address, per window, before answers slow down.
+    pub auth_failures_before_delay: u32,
+    /// Failed authentications per window before failures are answered 429.
+    pub auth_failures_before_429: u32,
+    /// The window of the two limits above, in seconds.
+    pub auth_failure_window_seconds: u64,
 }
 
 impl Default for Config {
@@ -44,6 +68,17 @@ impl Default for Config {
             draft_ttl_seconds: 3600,
             max_live_secrets: 10,
             log_format: "text".into(),
+            token_lifetime_seconds: 3600,
+            signing_alg: "ES256".into(),
+            audience: None,
+            resources: Vec::new(),
+            key_publish_delay_seconds: 300,
+            key_refresh_seconds: 10,
+            client_cache_ttl_ms: 500,
+            usage_flush_seconds: 5,
+            auth_failures_before_delay: 5,
+            auth_failures_before_429: 20,
+            auth_failure_window_seconds: 60,
         }
     }
 }
@@ -125,6 +160,7 @@ impl Config {
             database_url: Some(String::new()),
             public_url: Some(String::new()),
             master_key: Some(String::new()),
+            audience: Some(String::new()),
             ..Config::default()
         };
         toml::Table::try_from(all)
@@ -142,6 +178,18 @@ impl Config {
         }
         if self.max_live_secrets < 1 {
             return bad("max_live_secrets must be at least 1");
+        }
+        if !(60..=86_400).contains(&self.token_lifetime_seconds) {
+            return bad("token_lifetime_seconds must be between 60 and 86400");
+        }
+        if !matches!(self.signing_alg.as_str(), "ES256" | "EdDSA" | "RS256") {
+            return bad("signing_alg must be ES256, EdDSA or RS256");
+        }
+        if self.key_publish_delay_seconds < 0 || self.key_refresh_seconds == 0 {
+            return bad("key_publish_delay_seconds must be >= 0 and key_refresh_seconds >= 1");
+        }
+        if self.auth_failures_before_429 < self.auth_failures_before_delay {
+            return bad("auth_failures_before_429 must be >= auth_failures_before_delay");
         }
         if !matches!(self.log_format.as_str(), "text" | "json") {
             return bad("log_format must be `text` or `json`");

@@ -2,7 +2,7 @@
 //!
 //! The master key never enters the database: it comes from configuration or from the
 //! `master.key` file created (mode 0600) in the data directory on first start. Derived keys:
-//! the pepper of the client-secret hash.
+//! the pepper of the client-secret hash and the key that encrypts token-signing keys.
 
 use crate::config::Config;
 use anyhow::{bail, Context};
@@ -59,6 +59,11 @@ impl MasterKey {
         h.update([0]);
         h.update(self.0);
         h.finalize().into()
+    }
+
+    /// The key-encryption key of the token-signing keys.
+    pub fn signing_kek(&self) -> crate::oauth::keys::Kek {
+        crate::oauth::keys::Kek::new(self.derive("signing-key-encryption"))
     }
 
     /// The pepper of the client-secret hash.

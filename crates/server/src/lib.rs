@@ -11,6 +11,7 @@ pub mod error;
 pub mod extract;
 pub mod keys;
 pub mod management;
+pub mod oauth;
 pub mod openapi;
 pub mod password;
 pub mod startup;

@@ -3,8 +3,12 @@
 use crate::config::Config;
 use crate::error::{ApiError, ErrorBody, ErrorDetail, InternalCause};
 use crate::keys::MasterKey;
+use crate::oauth::cache::ClientCache;
+use crate::oauth::keys::Keys;
+use crate::oauth::limiter::Limiter;
+use crate::oauth::OAuth;
 use crate::state::AppState;
-use crate::{management, openapi};
+use crate::{management, oauth, openapi};
 use anyhow::Context;
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
@@ -14,6 +18,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use std::future::Future;
 use std::net::SocketAddr;
+use std::time::Duration;
 use tokio::net::TcpListener;
 use tollgate_store::Store;
 use tracing::Instrument;
@@ -53,7 +58,40 @@ impl Application {
             .unwrap_or_else(|| format!("http://{local}"))
             .trim_end_matches('/')
             .to_owned();
-        let state = AppState::new(store, config, key.secret_pepper(), public_url);
+        let default_audience = config
+            .audience
+            .clone()
+            .unwrap_or_else(|| format!("{public_url}/v1"));
+        let mut audiences = vec![default_audience.clone()];
+        audiences.extend(config.resources.iter().cloned());
+        audiences.dedup();
+        let token_lifetime = chrono::Duration::seconds(config.token_lifetime_seconds);
+        let keys = Keys::load(
+            store.clone(),
+            key.signing_kek(),
+            &config.signing_alg,
+            public_url.clone(),
+            audiences.clone(),
+            token_lifetime,
+        )
+        .await
+        .context("loading the token-signing keys")?;
+        let oauth = OAuth {
+            keys,
+            clients: ClientCache::new(Duration::from_millis(config.client_cache_ttl_ms)),
+            limiter: Limiter::new(
+                Duration::from_secs(config.auth_failure_window_seconds),
+                config.auth_failures_before_delay,
+                config.auth_failures_before_429,
+            ),
+            usage: Default::default(),
+            revoked: Default::default(),
+            default_audience,
+            audiences,
+            token_lifetime,
+        };
+        let state = AppState::new(store, config, key.secret_pepper(), public_url, oauth);
+        spawn_background_tasks(&state);
         Ok(Application {
             listener,
             router: router(state.clone()),
@@ -76,20 +114,48 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        axum::serve(
+        let served = axum::serve(
             self.listener,
             self.router
                 .into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(shutdown)
-        .await
+        .await;
+        self.state.oauth.usage.flush(&self.state.store).await;
+        served
     }
+}
+
+/// Key refresh and last-used flushing, for as long as the runtime lives.
+fn spawn_background_tasks(state: &AppState) {
+    let s = state.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(s.config.key_refresh_seconds));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if let Err(e) = s.oauth.keys.refresh().await {
+                tracing::warn!(error = %e, "could not refresh the signing keys");
+            }
+        }
+    });
+    let s = state.clone();
+    tokio::spawn(async move {
+        let period = Duration::from_secs(s.config.usage_flush_seconds.max(1));
+        let mut tick = tokio::time::interval(period);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            s.oauth.usage.flush(&s.store).await;
+        }
+    });
 }
 
 /// All routes with their middleware.
 pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(management::router())
+        .merge(oauth::router())
         .route("/api/openapi.json", get(openapi_document))
         .route("/healthz", get(health))
         .fallback(not_found)

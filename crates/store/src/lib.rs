@@ -11,6 +11,8 @@
 pub mod model;
 #[macro_use]
 mod queries;
+#[macro_use]
+pub mod compliance;
 mod postgres;
 mod sqlite;
 
@@ -366,6 +368,37 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<AuditEvent>, StoreError> {
         delegate!(self.list_audit(org_id, before_id, limit))
+    }
+
+    /// Every signing key, oldest first.
+    pub async fn list_signing_keys(&self) -> Result<Vec<SigningKeyRecord>, StoreError> {
+        delegate!(self.list_signing_keys())
+    }
+
+    /// Adds a signing key (see the engines' `add_signing_key`).
+    pub async fn add_signing_key(
+        &self,
+        key: &SigningKeyRecord,
+        retire_others: bool,
+    ) -> Result<bool, StoreError> {
+        delegate!(self.add_signing_key(key, retire_others))
+    }
+
+    /// Records a revoked access token.
+    pub async fn revoke_token(
+        &self,
+        jti: &str,
+        org_id: &str,
+        client_id: &str,
+        expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        delegate!(self.revoke_token(jti, org_id, client_id, expires_at, now))
+    }
+
+    /// Whether an access token was revoked.
+    pub async fn is_token_revoked(&self, jti: &str) -> Result<bool, StoreError> {
+        delegate!(self.is_token_revoked(jti))
     }
 }
 

@@ -249,3 +249,22 @@ pub struct AuditEvent {
     /// Extra facts (never a secret).
     pub details: serde_json::Value,
 }
+
+/// A token-signing key as stored: the private half is encrypted.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SigningKeyRecord {
+    /// Key id (`kid`).
+    pub kid: String,
+    /// JOSE algorithm: `ES256`, `EdDSA` or `RS256`.
+    pub alg: String,
+    /// The private key, encrypted with the key-encryption key.
+    pub private_key: Vec<u8>,
+    /// The public JWK (JSON).
+    pub public_jwk: String,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+    /// From this time on it signs (it is published from creation).
+    pub activate_at: DateTime<Utc>,
+    /// From this time on it no longer signs; it stays published while its tokens live.
+    pub retired_at: Option<DateTime<Utc>>,
+}

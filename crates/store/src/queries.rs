@@ -204,6 +204,31 @@ impl From<AuditRow> for AuditEvent {
     }
 }
 
+#[derive(sqlx::FromRow)]
+pub(crate) struct SigningKeyRow {
+    pub(crate) kid: String,
+    pub(crate) alg: String,
+    pub(crate) private_key: Vec<u8>,
+    pub(crate) public_jwk: String,
+    pub(crate) created_at: i64,
+    pub(crate) activate_at: i64,
+    pub(crate) retired_at: Option<i64>,
+}
+
+impl From<SigningKeyRow> for SigningKeyRecord {
+    fn from(r: SigningKeyRow) -> SigningKeyRecord {
+        SigningKeyRecord {
+            kid: r.kid,
+            alg: r.alg,
+            private_key: r.private_key,
+            public_jwk: r.public_jwk,
+            created_at: from_millis(r.created_at),
+            activate_at: from_millis(r.activate_at),
+            retired_at: r.retired_at.map(from_millis),
+        }
+    }
+}
+
 pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(db) if db.is_unique_violation())
 }
@@ -1002,6 +1027,96 @@ macro_rules! queries {
             .fetch_all(&self.pool)
             .await?;
             Ok(rows.into_iter().map(Into::into).collect())
+        }
+
+        /// Every signing key, oldest first.
+        pub async fn list_signing_keys(
+            &self,
+        ) -> Result<Vec<$crate::model::SigningKeyRecord>, $crate::StoreError> {
+            let rows: Vec<$crate::queries::SigningKeyRow> = sqlx::query_as(
+                "SELECT kid, alg, private_key, public_jwk, created_at, activate_at, retired_at \
+                 FROM signing_keys ORDER BY activate_at, kid",
+            )
+            .fetch_all(&self.pool)
+            .await?;
+            Ok(rows.into_iter().map(Into::into).collect())
+        }
+
+        /// Adds a signing key. With `retire_others`, every key still signing stops signing
+        /// when the new one starts; otherwise the key is added only if there is none yet.
+        pub async fn add_signing_key(
+            &self,
+            key: &$crate::model::SigningKeyRecord,
+            retire_others: bool,
+        ) -> Result<bool, $crate::StoreError> {
+            let mut tx = self.begin_write().await?;
+            let activate_at = $crate::model::to_millis(key.activate_at);
+            if retire_others {
+                sqlx::query(
+                    "UPDATE signing_keys SET retired_at = $1 WHERE retired_at IS NULL OR retired_at > $1",
+                )
+                .bind(activate_at)
+                .execute(&mut *tx)
+                .await?;
+            } else {
+                let existing: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM signing_keys WHERE retired_at IS NULL")
+                .fetch_one(&mut *tx)
+                .await?;
+                if existing > 0 {
+                    return Ok(false);
+                }
+            }
+            sqlx::query(
+                "INSERT INTO signing_keys (kid, alg, private_key, public_jwk, created_at, \
+                 activate_at, retired_at) VALUES ($1,$2,$3,$4,$5,$6,NULL)",
+            )
+            .bind(&key.kid)
+            .bind(&key.alg)
+            .bind(&key.private_key)
+            .bind(&key.public_jwk)
+            .bind($crate::model::to_millis(key.created_at))
+            .bind(activate_at)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            Ok(true)
+        }
+
+        /// Records a revoked access token until it would have expired.
+        pub async fn revoke_token(
+            &self,
+            jti: &str,
+            org_id: &str,
+            client_id: &str,
+            expires_at: chrono::DateTime<chrono::Utc>,
+            now: chrono::DateTime<chrono::Utc>,
+        ) -> Result<(), $crate::StoreError> {
+            sqlx::query(
+                "INSERT INTO revoked_tokens (jti, org_id, client_id, expires_at, revoked_at) \
+                 VALUES ($1,$2,$3,$4,$5) ON CONFLICT DO NOTHING",
+            )
+            .bind(jti)
+            .bind(org_id)
+            .bind(client_id)
+            .bind($crate::model::to_millis(expires_at))
+            .bind($crate::model::to_millis(now))
+            .execute(&self.pool)
+            .await?;
+            sqlx::query("DELETE FROM revoked_tokens WHERE expires_at < $1")
+                .bind($crate::model::to_millis(now) - 3_600_000)
+                .execute(&self.pool)
+                .await?;
+            Ok(())
+        }
+
+        /// Whether an access token was revoked.
+        pub async fn is_token_revoked(&self, jti: &str) -> Result<bool, $crate::StoreError> {
+            let found: Option<String> =
+                sqlx::query_scalar("SELECT jti FROM revoked_tokens WHERE jti = $1")
+                    .bind(jti)
+                    .fetch_optional(&self.pool)
+                    .await?;
+            Ok(found.is_some())
         }
     };
 }

@@ -1,0 +1,121 @@
+//! `POST /oauth/introspect` (RFC 7662) and `POST /oauth/revoke` (RFC 7009). Both require
+//! the caller to authenticate as an API client, like the token endpoint.
+
+use super::client_auth::{authenticate, Authenticated};
+use super::error::OAuthError;
+use super::{form, liveness};
+use crate::state::AppState;
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use chrono::{TimeZone, Utc};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use tollgate_token_verifier::AccessClaims;
+
+async fn authenticated_request(
+    state: &AppState,
+    peer: SocketAddr,
+    headers: &HeaderMap,
+    uri: &Uri,
+    body: &[u8],
+) -> Result<(Authenticated, HashMap<String, String>), OAuthError> {
+    let params = form::parse(headers, uri, body)?;
+    let Some((client_id, secret)) = form::credentials(headers, &params)? else {
+        return Err(OAuthError::invalid_client());
+    };
+    let authed = authenticate(state, &client_id, &secret, Some(peer.ip())).await?;
+    Ok((authed, params))
+}
+
+/// Verifies one of our tokens: signature, `typ`, issuer, expiry and an audience of ours.
+async fn verify(state: &AppState, token: &str) -> Option<AccessClaims> {
+    let payload = token.split('.').nth(1)?;
+    let payload: serde_json::Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).ok()?).ok()?;
+    let audience = match &payload["aud"] {
+        serde_json::Value::String(a) => a.clone(),
+        serde_json::Value::Array(list) => list.first()?.as_str()?.to_owned(),
+        _ => return None,
+    };
+    let verifier = state.oauth.keys.verifier(&audience)?;
+    verifier.verify(token).await.ok()
+}
+
+/// Answers whether a token is active and, if so, its claims. Tokens of other organizations,
+/// and unknown, expired, revoked or malformed ones, are all just `{"active": false}`.
+pub async fn introspect(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    uri: Uri,
+    body: Bytes,
+) -> Result<Response, OAuthError> {
+    let (caller, params) = authenticated_request(&state, peer, &headers, &uri, &body).await?;
+    let Some(token) = params.get("token") else {
+        return Err(OAuthError::invalid_request("token is required."));
+    };
+    let inactive = || Json(serde_json::json!({ "active": false })).into_response();
+    let Some(claims) = verify(&state, token).await else {
+        return Ok(inactive());
+    };
+    if claims.org != caller.client.org_id || !liveness::is_live(&state, &claims).await? {
+        return Ok(inactive());
+    }
+    Ok(Json(serde_json::json!({
+        "active": true,
+        "scope": claims.scope,
+        "client_id": claims.client_id,
+        "token_type": "Bearer",
+        "exp": claims.exp,
+        "iat": claims.iat,
+        "nbf": claims.nbf,
+        "sub": claims.sub,
+        "aud": claims.aud,
+        "iss": claims.iss,
+        "jti": claims.jti,
+        "org": claims.org,
+        "role": claims.role.as_str(),
+        "principal_type": claims.principal_type.as_str(),
+    }))
+    .into_response())
+}
+
+/// Revokes one of the caller's own access tokens. Unknown, invalid or foreign tokens get
+/// the same 200 and change nothing (RFC 7009 §2.2); a storage failure is 503, never 200.
+pub async fn revoke(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    uri: Uri,
+    body: Bytes,
+) -> Result<Response, OAuthError> {
+    let (caller, params) = authenticated_request(&state, peer, &headers, &uri, &body).await?;
+    let Some(token) = params.get("token") else {
+        return Err(OAuthError::invalid_request("token is required."));
+    };
+    if let Some(claims) = verify(&state, token).await {
+        if claims.client_id == caller.client.client_id {
+            let expires_at = Utc
+                .timestamp_opt(claims.exp, 0)
+                .single()
+                .unwrap_or_else(Utc::now);
+            state
+                .store
+                .revoke_token(
+                    &claims.jti,
+                    &claims.org,
+                    &claims.client_id,
+                    expires_at,
+                    Utc::now(),
+                )
+                .await?;
+            liveness::note_revoked(&state, &claims.jti);
+        }
+    }
+    Ok(StatusCode::OK.into_response())
+}
