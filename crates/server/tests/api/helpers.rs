@@ -90,6 +90,9 @@ pub async fn test_config(engine: Engine, data_dir: &std::path::Path) -> Config {
         data_dir: data_dir.to_path_buf(),
         database_url: Some(database_url),
         db_max_connections: 8,
+        key_refresh_seconds: 1,
+        usage_flush_seconds: 1,
+        key_publish_delay_seconds: 2,
         ..Config::default()
     }
 }
