@@ -1,6 +1,17 @@
 //! Integration tests of the whole service over real HTTP, on SQLite and PostgreSQL.
 
 mod helpers;
+mod oauth_helpers;
+mod mgmt_helpers;
 
+mod audit_log;
+mod clients;
+mod drafts;
+mod errors;
+mod governance;
+mod matrix;
 mod openapi;
+mod org;
+mod people;
+mod secrets;
 mod sessions;
