@@ -271,9 +271,8 @@ impl ObjectTextError {
     pub fn field(&self) -> &'static str {
         match self {
             ObjectTextError::EmptyName => "name",
-            ObjectTextError::TooLong { field, .. } | ObjectTextError::ControlCharacters { field } => {
-                field
-            }
+            ObjectTextError::TooLong { field, .. }
+            | ObjectTextError::ControlCharacters { field } => field,
         }
     }
 }
@@ -628,11 +627,21 @@ mod tests {
         let text = cursor().encode(&key);
         let (_, tag) = text.split_once('.').unwrap();
         let forged_payload = URL_SAFE_NO_PAD.encode("v1\ncontrols\norg_a\nctl_000");
-        assert!(
-            ListCursor::decode(&format!("{forged_payload}.{tag}"), &key, "controls", "org_a")
-                .is_err()
-        );
-        for bad in ["", ".", "abc", "abc.def", &format!("{text}x"), &"a".repeat(600)] {
+        assert!(ListCursor::decode(
+            &format!("{forged_payload}.{tag}"),
+            &key,
+            "controls",
+            "org_a"
+        )
+        .is_err());
+        for bad in [
+            "",
+            ".",
+            "abc",
+            "abc.def",
+            &format!("{text}x"),
+            &"a".repeat(600),
+        ] {
             assert!(
                 ListCursor::decode(bad, &key, "controls", "org_a").is_err(),
                 "{bad}"

@@ -39,4 +39,5 @@ impl PgStore {
     }
 
     queries!(Postgres, " FOR UPDATE");
+    compliance_queries!(Postgres, " FOR UPDATE");
 }

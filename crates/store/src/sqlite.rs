@@ -43,4 +43,5 @@ impl SqliteStore {
     }
 
     queries!(Sqlite, "");
+    compliance_queries!(Sqlite, "");
 }
