@@ -154,7 +154,7 @@ fn spawn_background_tasks(state: &AppState) {
 /// All routes with their middleware.
 pub fn router(state: AppState) -> Router {
     Router::new()
-        .merge(management::router())
+        .merge(management::router(state.clone()))
         .merge(oauth::router())
         .route("/api/openapi.json", get(openapi_document))
         .route("/healthz", get(health))

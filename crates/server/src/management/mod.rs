@@ -10,6 +10,10 @@ pub mod scopes;
 pub mod sessions;
 
 use crate::state::AppState;
+use axum::extract::{Request, State};
+use axum::http::Method;
+use axum::middleware::{self, Next};
+use axum::response::Response;
 use axum::routing::{delete, get, post};
 use axum::Router;
 use chrono::{DateTime, SubsecRound, Utc};
@@ -19,8 +23,26 @@ pub fn now() -> DateTime<Utc> {
     Utc::now().trunc_subsecs(3)
 }
 
+/// After a successful change, drops this process's cached client state so that the token
+/// endpoint and token checks here honour it at once.
+async fn invalidate_client_cache(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let changes = !matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    );
+    let response = next.run(request).await;
+    if changes && response.status().is_success() {
+        state.oauth.clients.clear();
+    }
+    response
+}
+
 /// Routes of the management API.
-pub fn router() -> Router<AppState> {
+pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
         .route("/api/v1/sessions", post(sessions::sign_in))
         .route("/api/v1/sessions/current", delete(sessions::sign_out))
@@ -58,4 +80,8 @@ pub fn router() -> Router<AppState> {
             delete(governance::revoke),
         )
         .route("/api/v1/audit-events", get(audit::list))
+        .layer(middleware::from_fn_with_state(
+            state,
+            invalidate_client_cache,
+        ))
 }

@@ -58,9 +58,10 @@ impl ClientCache {
         self.ttl
     }
 
-    /// Forgets a client (after a change made by this process).
-    pub fn forget(&self, client_id: &str) {
-        self.lock().remove(client_id);
+    /// Forgets everything: after a change made through this process, which is then seen at
+    /// once here (other processes see it when their entries expire).
+    pub fn clear(&self) {
+        self.lock().clear();
     }
 
     fn lock(

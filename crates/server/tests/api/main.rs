@@ -2,6 +2,7 @@
 
 mod helpers;
 mod oauth_helpers;
+mod oauth_helpers;
 mod mgmt_helpers;
 
 mod audit_log;
@@ -10,6 +11,7 @@ mod drafts;
 mod errors;
 mod governance;
 mod matrix;
+mod oauth;
 mod openapi;
 mod org;
 mod people;

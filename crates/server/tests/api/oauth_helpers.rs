@@ -9,7 +9,10 @@ use serde_json::Value;
 /// RFC 6749 §2.3.1: form-urlencode each part, then Basic-encode.
 pub fn basic(client_id: &str, secret: &str) -> String {
     let enc = |s: &str| form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
-    format!("Basic {}", STANDARD.encode(format!("{}:{}", enc(client_id), enc(secret))))
+    format!(
+        "Basic {}",
+        STANDARD.encode(format!("{}:{}", enc(client_id), enc(secret)))
+    )
 }
 
 /// The claims of a JWT, unverified (for assertions).
@@ -26,8 +29,15 @@ pub fn jwt_header(token: &str) -> Value {
 
 impl TestApp {
     /// POSTs a form to an OAuth endpoint with optional `Authorization`.
-    pub async fn oauth_form(&self, path: &str, authorization: Option<&str>, form: &[(&str, &str)]) -> Reply {
-        let body: String = form_urlencoded::Serializer::new(String::new()).extend_pairs(form).finish();
+    pub async fn oauth_form(
+        &self,
+        path: &str,
+        authorization: Option<&str>,
+        form: &[(&str, &str)],
+    ) -> Reply {
+        let body: String = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(form)
+            .finish();
         let mut req = self
             .http
             .post(format!("{}{path}", self.address))
@@ -40,27 +50,44 @@ impl TestApp {
     }
 
     /// Requests a token with `client_secret_basic`; returns the reply.
-    pub async fn request_token(&self, client_id: &str, secret: &str, extra: &[(&str, &str)]) -> Reply {
+    pub async fn request_token(
+        &self,
+        client_id: &str,
+        secret: &str,
+        extra: &[(&str, &str)],
+    ) -> Reply {
         let mut form = vec![("grant_type", "client_credentials")];
         form.extend_from_slice(extra);
-        self.oauth_form("/oauth/token", Some(&basic(client_id, secret)), &form).await
+        self.oauth_form("/oauth/token", Some(&basic(client_id, secret)), &form)
+            .await
     }
 
     /// A token for the client (all its effective scopes), or a panic with the reason.
     pub async fn token(&self, client_id: &str, secret: &str) -> String {
         let reply = self.request_token(client_id, secret, &[]).await.expect(200);
-        reply.body["access_token"].as_str().expect("access_token").to_owned()
+        reply.body["access_token"]
+            .as_str()
+            .expect("access_token")
+            .to_owned()
     }
 
     /// Introspects `token` as the given client.
     pub async fn introspect(&self, client_id: &str, secret: &str, token: &str) -> Reply {
-        self.oauth_form("/oauth/introspect", Some(&basic(client_id, secret)), &[("token", token)])
-            .await
+        self.oauth_form(
+            "/oauth/introspect",
+            Some(&basic(client_id, secret)),
+            &[("token", token)],
+        )
+        .await
     }
 
     /// Revokes `token` as the given client.
     pub async fn revoke(&self, client_id: &str, secret: &str, token: &str) -> Reply {
-        self.oauth_form("/oauth/revoke", Some(&basic(client_id, secret)), &[("token", token)])
-            .await
+        self.oauth_form(
+            "/oauth/revoke",
+            Some(&basic(client_id, secret)),
+            &[("token", token)],
+        )
+        .await
     }
 }
