@@ -2,7 +2,6 @@
 
 mod helpers;
 mod oauth_helpers;
-mod oauth_helpers;
 mod mgmt_helpers;
 
 mod audit_log;
