@@ -195,13 +195,13 @@ async fn method_not_allowed() -> ApiError {
 /// Gives each request an id (echoed in `X-Request-Id`), logs it, and turns the body of an
 /// internal error into an opaque one that repeats the id under which the cause is logged.
 async fn request_context(request: Request, next: Next) -> Response {
-    let id = tollgate_domain::ids::random_base62(&mut rand::rngs::OsRng, 16);
-    let span = tracing::info_span!("request", id = %id, method = %request.method(), path = %request.uri().path());
+    let id = tollgate_domain::ids::random_base62(&mut rand::thread_rng(), 16);
+    let span = tracing::debug_span!("request", id = %id, method = %request.method(), path = %request.uri().path());
     async move {
         let started = std::time::Instant::now();
         let mut response = next.run(request).await;
         if let Some(InternalCause(cause)) = response.extensions_mut().remove::<InternalCause>() {
-            tracing::error!(cause = %cause, "internal error");
+            tracing::error!(request_id = %id, cause = %cause, "internal error");
             let status = response.status();
             let code = if status == StatusCode::SERVICE_UNAVAILABLE {
                 "unavailable"
@@ -231,7 +231,7 @@ async fn request_context(request: Request, next: Next) -> Response {
         headers
             .entry(header::CACHE_CONTROL)
             .or_insert(HeaderValue::from_static("no-store"));
-        tracing::info!(
+        tracing::debug!(
             status = response.status().as_u16(),
             elapsed_ms = started.elapsed().as_millis() as u64,
             "response"

@@ -112,7 +112,7 @@ pub async fn issue(
         exp: iat + lifetime,
         iat,
         nbf: iat,
-        jti: tollgate_domain::ids::random_base62(&mut rand::rngs::OsRng, 22),
+        jti: tollgate_domain::ids::random_base62(&mut rand::thread_rng(), 22),
         client_id: &client.client_id,
         scope: granted.to_space_delimited(),
         org: &client.org_id,
