@@ -6,6 +6,7 @@
 
 pub mod auth;
 pub mod bootstrap;
+pub mod compliance;
 pub mod config;
 pub mod error;
 pub mod extract;

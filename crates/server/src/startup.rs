@@ -156,6 +156,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(management::router(state.clone()))
         .merge(oauth::router())
+        .merge(crate::compliance::router())
         .route("/api/openapi.json", get(openapi_document))
         .route("/healthz", get(health))
         .fallback(not_found)
