@@ -22,9 +22,8 @@ async fn database_url(engine: Engine, dir: &Path) -> String {
         Engine::Sqlite => format!("sqlite://{}", dir.join("tollgate.db").display()),
         Engine::Postgres => {
             use sqlx::Connection;
-            let admin_url = std::env::var("TOLLGATE_TEST_PG_URL").expect(
-                "TOLLGATE_TEST_PG_URL is not set: run the test suite with ./scripts/test",
-            );
+            let admin_url = std::env::var("TOLLGATE_TEST_PG_URL")
+                .expect("TOLLGATE_TEST_PG_URL is not set: run the test suite with ./scripts/test");
             let name = format!(
                 "tg_test_cli_{}",
                 std::time::SystemTime::now()

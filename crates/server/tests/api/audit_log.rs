@@ -30,9 +30,13 @@ async fn every_change_is_recorded_with_actor_target_time_source_and_outcome(engi
     )
     .await
     .expect(200);
-    app.post(&format!("/api/v1/api-clients/{sa}/secrets"), &app.admin, json!({}))
-        .await
-        .expect(201);
+    app.post(
+        &format!("/api/v1/api-clients/{sa}/secrets"),
+        &app.admin,
+        json!({}),
+    )
+    .await
+    .expect(201);
     app.delete(
         &format!("/api/v1/api-clients/{sa}/secrets/{first_secret}"),
         &app.admin,
@@ -42,7 +46,9 @@ async fn every_change_is_recorded_with_actor_target_time_source_and_outcome(engi
     app.delete(&format!("/api/v1/api-clients/{sa}"), &app.admin)
         .await
         .expect(204);
-    let (personal, _, _) = app.create_personal(&token, "Audited too", &["audit.read"]).await;
+    let (personal, _, _) = app
+        .create_personal(&token, "Audited too", &["audit.read"])
+        .await;
     app.delete(
         &format!("/api/v1/governance/personal-clients/{personal}"),
         &app.admin,
@@ -86,9 +92,15 @@ async fn every_change_is_recorded_with_actor_target_time_source_and_outcome(engi
         assert_eq!(e["outcome"], "success", "{e}");
         assert_eq!(e["source_ip"], "127.0.0.1", "{e}");
         assert!(e["actor_id"].as_str().unwrap().starts_with("usr_"), "{e}");
-        assert!(e["target_type"].is_string() && e["target_id"].is_string(), "{e}");
+        assert!(
+            e["target_type"].is_string() && e["target_id"].is_string(),
+            "{e}"
+        );
         let at = time(&e["at"]);
-        assert!(at >= started && at <= Utc::now() + Duration::seconds(1), "{e}");
+        assert!(
+            at >= started && at <= Utc::now() + Duration::seconds(1),
+            "{e}"
+        );
     }
     let create = events
         .iter()
@@ -108,7 +120,11 @@ async fn the_audit_log_never_holds_a_secret(engine: Engine) {
         .create_service_account("Secretive", "user", &["audit.read"])
         .await;
     let v2 = app
-        .post(&format!("/api/v1/api-clients/{sa}/secrets"), &app.admin, json!({}))
+        .post(
+            &format!("/api/v1/api-clients/{sa}/secrets"),
+            &app.admin,
+            json!({}),
+        )
         .await
         .expect(201)
         .body["value"]
@@ -140,7 +156,10 @@ async fn the_audit_log_never_holds_a_secret(engine: Engine) {
     }
     assert!(!text.contains(&generated), "a password is in the audit log");
     assert!(!text.contains(ADMIN_PASSWORD));
-    assert!(!text.contains("tgst_"), "a session token is in the audit log");
+    assert!(
+        !text.contains("tgst_"),
+        "a session token is in the audit log"
+    );
 }
 
 async fn failed_sign_ins_are_recorded_as_failures(engine: Engine) {

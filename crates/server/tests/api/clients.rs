@@ -4,8 +4,7 @@
 use crate::both_engines;
 use crate::helpers::{spawn_app, Engine, TestApp};
 use crate::mgmt_helpers::{
-    audit_actions, audit_about, listed_ids, second_org, service_account_body,
-    stored_secrets,
+    audit_about, audit_actions, listed_ids, second_org, service_account_body, stored_secrets,
 };
 use serde_json::{json, Value};
 use tollgate_domain::{PrincipalKind, Role};
@@ -25,7 +24,10 @@ async fn service_principals(app: &TestApp) -> Vec<tollgate_store::Principal> {
 /// Asserts that a refused create stored nothing: no new client, no create event.
 async fn assert_nothing_stored(app: &TestApp, token: &str, clients_before: usize) {
     let list = app.get("/api/v1/api-clients", token).await.expect(200);
-    assert_eq!(list.body["clients"].as_array().unwrap().len(), clients_before);
+    assert_eq!(
+        list.body["clients"].as_array().unwrap().len(),
+        clients_before
+    );
     assert!(
         !audit_actions(app)
             .await
@@ -208,11 +210,16 @@ async fn a_personal_client_is_visible_only_to_its_creator(engine: Engine) {
     let app = spawn_app(engine).await;
     app.enable_m2m().await;
     let (_, owner) = app.add_person("user").await;
-    let (id, _, body) = app.create_personal(&owner, "Private", &["audit.read"]).await;
+    let (id, _, body) = app
+        .create_personal(&owner, "Private", &["audit.read"])
+        .await;
     let secret_id = body["secret"]["id"].as_str().unwrap().to_owned();
     let path = format!("/api/v1/api-clients/{id}");
     let missing = app
-        .get(&format!("/api/v1/api-clients/{}", "Z".repeat(32)), &app.admin)
+        .get(
+            &format!("/api/v1/api-clients/{}", "Z".repeat(32)),
+            &app.admin,
+        )
         .await
         .expect(404);
 
@@ -230,7 +237,9 @@ async fn a_personal_client_is_visible_only_to_its_creator(engine: Engine) {
         app.delete(&format!("{path}/secrets/{secret_id}"), token)
             .await
             .expect_error(404, "not_found");
-        app.delete(&path, token).await.expect_error(404, "not_found");
+        app.delete(&path, token)
+            .await
+            .expect_error(404, "not_found");
         assert!(!listed_ids(&app, "/api/v1/api-clients", token)
             .await
             .contains(&id));
@@ -244,7 +253,10 @@ async fn a_personal_client_is_visible_only_to_its_creator(engine: Engine) {
     let mine = app.get(&path, &owner).await.expect(200);
     assert_eq!(mine.body["name"], "Private");
     assert_eq!(mine.body["secrets"].as_array().unwrap().len(), 1);
-    assert_eq!(listed_ids(&app, "/api/v1/api-clients", &owner).await, vec![id]);
+    assert_eq!(
+        listed_ids(&app, "/api/v1/api-clients", &owner).await,
+        vec![id]
+    );
 }
 
 async fn a_personal_client_follows_its_creators_current_role(engine: Engine) {
@@ -285,9 +297,13 @@ async fn a_client_needs_at_least_one_scope(engine: Engine) {
     let app = spawn_app(engine).await;
     app.enable_m2m().await;
 
-    app.try_create_client(&app.admin, "personal", json!({"name": "Empty", "scopes": []}))
-        .await
-        .expect_error(422, "scopes_required");
+    app.try_create_client(
+        &app.admin,
+        "personal",
+        json!({"name": "Empty", "scopes": []}),
+    )
+    .await
+    .expect_error(422, "scopes_required");
     app.try_create_client(
         &app.admin,
         "service_account",
@@ -521,9 +537,16 @@ async fn a_role_change_must_keep_the_scopes_within_the_new_role(engine: Engine) 
     let app = spawn_app(engine).await;
     app.enable_m2m().await;
     let (sa, _, body) = app
-        .create_service_account("Shrinks", "compliance_manager", &["control.create", "audit.read"])
+        .create_service_account(
+            "Shrinks",
+            "compliance_manager",
+            &["control.create", "audit.read"],
+        )
         .await;
-    let sp = body["client"]["principal"]["id"].as_str().unwrap().to_owned();
+    let sp = body["client"]["principal"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let path = format!("/api/v1/api-clients/{sa}");
 
     let refused = app
@@ -679,7 +702,9 @@ async fn names_are_one_to_a_hundred_characters(engine: Engine) {
     app.enable_m2m().await;
 
     let hundred = "\u{e9}".repeat(100);
-    let (id, _, body) = app.create_personal(&app.admin, &hundred, &["audit.read"]).await;
+    let (id, _, body) = app
+        .create_personal(&app.admin, &hundred, &["audit.read"])
+        .await;
     assert_eq!(body["client"]["name"], hundred.as_str());
     for bad in ["", "   ", &"a".repeat(101), "tab\u{7}bell"] {
         app.try_create_client(
@@ -698,14 +723,21 @@ async fn names_are_one_to_a_hundred_characters(engine: Engine) {
     .await
     .expect_error(422, "invalid_name");
 
-    assert_eq!(listed_ids(&app, "/api/v1/api-clients", &app.admin).await.len(), 1);
+    assert_eq!(
+        listed_ids(&app, "/api/v1/api-clients", &app.admin)
+            .await
+            .len(),
+        1
+    );
 }
 
 async fn descriptions_are_optional_and_at_most_a_thousand_characters(engine: Engine) {
     let app = spawn_app(engine).await;
     app.enable_m2m().await;
 
-    let (_, _, none) = app.create_personal(&app.admin, "No text", &["audit.read"]).await;
+    let (_, _, none) = app
+        .create_personal(&app.admin, "No text", &["audit.read"])
+        .await;
     let full = app
         .try_create_client(
             &app.admin,
@@ -743,7 +775,10 @@ async fn name_description_scopes_and_role_can_be_edited_any_time(engine: Engine)
     let (id, _, body) = app
         .create_service_account("Before", "user", &["audit.read"])
         .await;
-    let sp = body["client"]["principal"]["id"].as_str().unwrap().to_owned();
+    let sp = body["client"]["principal"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
 
     let after = app
         .patch(
@@ -756,7 +791,10 @@ async fn name_description_scopes_and_role_can_be_edited_any_time(engine: Engine)
 
     assert_eq!(after.body["name"], "After");
     assert_eq!(after.body["description"], "now described");
-    assert_eq!(after.body["scopes"], json!(["control.create", "audit.read"]));
+    assert_eq!(
+        after.body["scopes"],
+        json!(["control.create", "audit.read"])
+    );
     assert_eq!(after.body["role"], "compliance_manager");
     let again = app
         .get(&format!("/api/v1/api-clients/{id}"), &app.admin)
@@ -782,9 +820,7 @@ async fn name_description_scopes_and_role_can_be_edited_any_time(engine: Engine)
 
 // ---- Rule 11: deleting ----
 
-async fn deleting_a_service_account_removes_secrets_and_deactivates_its_principal(
-    engine: Engine,
-) {
+async fn deleting_a_service_account_removes_secrets_and_deactivates_its_principal(engine: Engine) {
     let app = spawn_app(engine).await;
     app.enable_m2m().await;
     let (id, _, body) = app
@@ -793,10 +829,17 @@ async fn deleting_a_service_account_removes_secrets_and_deactivates_its_principa
     let (keep, _, _) = app
         .create_service_account("Kept", "user", &["audit.read"])
         .await;
-    let sp = body["client"]["principal"]["id"].as_str().unwrap().to_owned();
-    app.post(&format!("/api/v1/api-clients/{id}/secrets"), &app.admin, json!({}))
-        .await
-        .expect(201);
+    let sp = body["client"]["principal"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.post(
+        &format!("/api/v1/api-clients/{id}/secrets"),
+        &app.admin,
+        json!({}),
+    )
+    .await
+    .expect(201);
 
     app.delete(&format!("/api/v1/api-clients/{id}"), &app.admin)
         .await
@@ -808,7 +851,10 @@ async fn deleting_a_service_account_removes_secrets_and_deactivates_its_principa
     app.delete(&format!("/api/v1/api-clients/{id}"), &app.admin)
         .await
         .expect_error(404, "not_found");
-    assert_eq!(listed_ids(&app, "/api/v1/api-clients", &app.admin).await, vec![keep.clone()]);
+    assert_eq!(
+        listed_ids(&app, "/api/v1/api-clients", &app.admin).await,
+        vec![keep.clone()]
+    );
     let stored = stored_secrets(&app).await;
     assert!(stored.iter().all(|s| s.client_id != id), "{stored:?}");
     assert_eq!(stored.iter().filter(|s| s.client_id == keep).count(), 1);
@@ -836,7 +882,9 @@ async fn deleting_a_personal_client_removes_it_and_its_secrets(engine: Engine) {
     app.get(&format!("/api/v1/api-clients/{id}"), &token)
         .await
         .expect_error(404, "not_found");
-    assert!(listed_ids(&app, "/api/v1/api-clients", &token).await.is_empty());
+    assert!(listed_ids(&app, "/api/v1/api-clients", &token)
+        .await
+        .is_empty());
     assert!(stored_secrets(&app).await.is_empty());
     let me = app
         .store
@@ -844,7 +892,10 @@ async fn deleting_a_personal_client_removes_it_and_its_secrets(engine: Engine) {
         .await
         .unwrap()
         .unwrap();
-    assert!(me.active, "deleting a personal client leaves its person alone");
+    assert!(
+        me.active,
+        "deleting a personal client leaves its person alone"
+    );
     let governance = app
         .get("/api/v1/governance/personal-clients", &app.admin)
         .await

@@ -74,7 +74,10 @@ async fn a_client_id_in_use_is_never_reserved_again(engine: Engine) {
     let over_client = app.store.create_draft(&draft(&client_id)).await.unwrap();
     let over_draft = app.store.create_draft(&draft(&open)).await.unwrap();
 
-    assert!(!over_client, "a saved client's ID must not be reserved again");
+    assert!(
+        !over_client,
+        "a saved client's ID must not be reserved again"
+    );
     assert!(!over_draft, "an open draft's ID must not be reserved twice");
 }
 

@@ -9,9 +9,9 @@ use serde_json::json;
 
 #[track_caller]
 fn assert_error_shape(reply: &Reply) {
-    let error = reply.body["error"].as_object().unwrap_or_else(|| {
-        panic!("not the error shape: {} {}", reply.status, reply.text)
-    });
+    let error = reply.body["error"]
+        .as_object()
+        .unwrap_or_else(|| panic!("not the error shape: {} {}", reply.status, reply.text));
     assert!(error["code"].as_str().is_some_and(|c| !c.is_empty()));
     assert!(error["message"].as_str().is_some_and(|m| !m.is_empty()));
     assert_eq!(
@@ -30,7 +30,9 @@ fn assert_error_shape(reply: &Reply) {
 /// Every JSON-taking endpoint, with a path to send to.
 async fn json_endpoints(app: &TestApp) -> Vec<(Method, String)> {
     app.enable_m2m().await;
-    let (sa, _, _) = app.create_service_account("Target", "user", &["audit.read"]).await;
+    let (sa, _, _) = app
+        .create_service_account("Target", "user", &["audit.read"])
+        .await;
     let (person, _) = app.add_person("user").await;
     vec![
         (Method::POST, "/api/v1/sessions".into()),
@@ -48,7 +50,15 @@ async fn malformed_json_is_a_400_with_the_error_shape(engine: Engine) {
     let app = spawn_app(engine).await;
     for (method, path) in json_endpoints(&app).await {
         for body in [&b"{"[..], b"{\"a\":}", b"nul", b"\xff\xfe", b"[1,2"] {
-            let reply = raw(&app, method.clone(), &path, &app.admin, Some("application/json"), body.to_vec()).await;
+            let reply = raw(
+                &app,
+                method.clone(),
+                &path,
+                &app.admin,
+                Some("application/json"),
+                body.to_vec(),
+            )
+            .await;
             assert_eq!(reply.status, 400, "{method} {path}: {}", reply.text);
             assert_eq!(reply.code(), "invalid_request");
             assert_error_shape(&reply);
@@ -59,7 +69,11 @@ async fn malformed_json_is_a_400_with_the_error_shape(engine: Engine) {
 async fn a_body_without_a_json_content_type_is_a_415(engine: Engine) {
     let app = spawn_app(engine).await;
     for (method, path) in json_endpoints(&app).await {
-        for ct in [Some("text/plain"), Some("application/x-www-form-urlencoded"), None] {
+        for ct in [
+            Some("text/plain"),
+            Some("application/x-www-form-urlencoded"),
+            None,
+        ] {
             let reply = raw(&app, method.clone(), &path, &app.admin, ct, b"{}".to_vec()).await;
             assert_eq!(reply.status, 415, "{method} {path} {ct:?}: {}", reply.text);
             assert_eq!(reply.code(), "unsupported_media_type");
@@ -88,13 +102,24 @@ async fn a_body_over_64_kib_is_a_413(engine: Engine) {
     let app = spawn_app(engine).await;
     let big = format!("{{\"name\": \"{}\"}}", "x".repeat(65 * 1024)).into_bytes();
     for (method, path) in json_endpoints(&app).await {
-        let reply = raw(&app, method.clone(), &path, &app.admin, Some("application/json"), big.clone()).await;
+        let reply = raw(
+            &app,
+            method.clone(),
+            &path,
+            &app.admin,
+            Some("application/json"),
+            big.clone(),
+        )
+        .await;
         assert_eq!(reply.status, 413, "{method} {path}: {}", reply.text);
         assert_eq!(reply.code(), "payload_too_large");
         assert_error_shape(&reply);
     }
     // Just under the limit is read (and then refused for its content, not its size).
-    let under = format!("{{\"type\": \"personal\", \"pad\": \"{}\"}}", "x".repeat(60 * 1024));
+    let under = format!(
+        "{{\"type\": \"personal\", \"pad\": \"{}\"}}",
+        "x".repeat(60 * 1024)
+    );
     let reply = raw(
         &app,
         Method::POST,
@@ -131,23 +156,69 @@ async fn wrong_types_and_odd_values_are_refused_without_a_5xx(engine: Engine) {
     let draft = app.open_draft(&app.admin, "personal").await;
     let bodies = [
         ("/api/v1/org", Method::PATCH, json!({"m2m_enabled": "yes"})),
-        ("/api/v1/org", Method::PATCH, json!({"secret_max_lifetime_days": 1e300})),
-        ("/api/v1/org", Method::PATCH, json!({"secret_max_lifetime_days": i64::MAX})),
+        (
+            "/api/v1/org",
+            Method::PATCH,
+            json!({"secret_max_lifetime_days": 1e300}),
+        ),
+        (
+            "/api/v1/org",
+            Method::PATCH,
+            json!({"secret_max_lifetime_days": i64::MAX}),
+        ),
         ("/api/v1/org", Method::PATCH, json!([1, 2])),
-        ("/api/v1/people", Method::POST, json!({"email": 5, "name": "x", "role": "user"})),
-        ("/api/v1/people", Method::POST, json!({"email": "a@b.test", "name": "x", "role": "king"})),
-        ("/api/v1/api-clients", Method::POST, json!({"client_id": draft, "type": "personal", "name": "x", "scopes": "audit.read"})),
-        ("/api/v1/api-clients", Method::POST, json!({"client_id": draft, "type": "personal", "name": "x", "scopes": [1]})),
-        ("/api/v1/api-clients", Method::POST, json!({"client_id": draft, "type": "personal", "name": "x", "scopes": ["audit.read"], "secret_expires_at": "tomorrow"})),
-        ("/api/v1/api-clients", Method::POST, json!({"client_id": draft, "type": "personal", "name": "x", "scopes": ["audit.read"], "secret_expires_at": "+275760-09-13T00:00:00Z"})),
-        ("/api/v1/api-clients", Method::POST, json!({"client_id": draft, "type": "personal", "name": "\u{0}", "scopes": ["audit.read"]})),
+        (
+            "/api/v1/people",
+            Method::POST,
+            json!({"email": 5, "name": "x", "role": "user"}),
+        ),
+        (
+            "/api/v1/people",
+            Method::POST,
+            json!({"email": "a@b.test", "name": "x", "role": "king"}),
+        ),
+        (
+            "/api/v1/api-clients",
+            Method::POST,
+            json!({"client_id": draft, "type": "personal", "name": "x", "scopes": "audit.read"}),
+        ),
+        (
+            "/api/v1/api-clients",
+            Method::POST,
+            json!({"client_id": draft, "type": "personal", "name": "x", "scopes": [1]}),
+        ),
+        (
+            "/api/v1/api-clients",
+            Method::POST,
+            json!({"client_id": draft, "type": "personal", "name": "x", "scopes": ["audit.read"], "secret_expires_at": "tomorrow"}),
+        ),
+        (
+            "/api/v1/api-clients",
+            Method::POST,
+            json!({"client_id": draft, "type": "personal", "name": "x", "scopes": ["audit.read"], "secret_expires_at": "+275760-09-13T00:00:00Z"}),
+        ),
+        (
+            "/api/v1/api-clients",
+            Method::POST,
+            json!({"client_id": draft, "type": "personal", "name": "\u{0}", "scopes": ["audit.read"]}),
+        ),
         ("/api/v1/api-clients", Method::POST, json!(null)),
-        ("/api/v1/api-clients/drafts", Method::POST, json!({"type": null})),
-        ("/api/v1/sessions", Method::POST, json!({"email": "x".repeat(10_000), "password": "y"})),
+        (
+            "/api/v1/api-clients/drafts",
+            Method::POST,
+            json!({"type": null}),
+        ),
+        (
+            "/api/v1/sessions",
+            Method::POST,
+            json!({"email": "x".repeat(10_000), "password": "y"}),
+        ),
     ];
 
     for (path, method, body) in bodies {
-        let reply = app.call(method.clone(), path, &app.admin, Some(body.clone())).await;
+        let reply = app
+            .call(method.clone(), path, &app.admin, Some(body.clone()))
+            .await;
         assert!(
             matches!(reply.status.as_u16(), 400 | 401 | 409 | 422),
             "{method} {path} {body}: {} {}",
@@ -174,10 +245,26 @@ async fn odd_paths_and_queries_are_answered_in_the_error_shape(engine: Engine) {
         (Method::PUT, "/api/v1/org".to_owned(), 405),
         (Method::GET, format!("/api/v1/api-clients/{long}"), 404),
         (Method::GET, "/api/v1/api-clients/%00%ff".to_owned(), 404),
-        (Method::DELETE, "/api/v1/api-clients/drafts/..%2F..".to_owned(), 404),
-        (Method::GET, "/api/v1/api-clients?type=robot".to_owned(), 422),
-        (Method::GET, "/api/v1/audit-events?limit=abc".to_owned(), 400),
-        (Method::GET, "/api/v1/audit-events?limit=99999999999999999999".to_owned(), 400),
+        (
+            Method::DELETE,
+            "/api/v1/api-clients/drafts/..%2F..".to_owned(),
+            404,
+        ),
+        (
+            Method::GET,
+            "/api/v1/api-clients?type=robot".to_owned(),
+            422,
+        ),
+        (
+            Method::GET,
+            "/api/v1/audit-events?limit=abc".to_owned(),
+            400,
+        ),
+        (
+            Method::GET,
+            "/api/v1/audit-events?limit=99999999999999999999".to_owned(),
+            400,
+        ),
         (Method::GET, "/api/v1/scopes?role=".to_owned(), 422),
     ];
 
@@ -196,16 +283,27 @@ async fn another_orgs_objects_are_404_byte_identical_to_missing_ones(engine: Eng
         .await
         .expect(200);
     let sa = app
-        .try_create_client(&globex, "service_account", json!({"name": "Theirs", "role": "user", "scopes": ["audit.read"]}))
+        .try_create_client(
+            &globex,
+            "service_account",
+            json!({"name": "Theirs", "role": "user", "scopes": ["audit.read"]}),
+        )
         .await
         .expect(201);
     let sa_id = sa.body["client"]["client_id"].as_str().unwrap().to_owned();
     let sa_secret = sa.body["secret"]["id"].as_str().unwrap().to_owned();
     let personal = app
-        .try_create_client(&globex, "personal", json!({"name": "Theirs", "scopes": ["audit.read"]}))
+        .try_create_client(
+            &globex,
+            "personal",
+            json!({"name": "Theirs", "scopes": ["audit.read"]}),
+        )
         .await
         .expect(201);
-    let personal_id = personal.body["client"]["client_id"].as_str().unwrap().to_owned();
+    let personal_id = personal.body["client"]["client_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let draft = app.open_draft(&globex, "personal").await;
     let their_admin = app.get("/api/v1/me", &globex).await.body["id"]
         .as_str()
@@ -215,27 +313,76 @@ async fn another_orgs_objects_are_404_byte_identical_to_missing_ones(engine: Eng
     let missing_secret = "sec_missing";
 
     let pairs: Vec<(Method, String, String, Option<serde_json::Value>)> = vec![
-        (Method::GET, format!("/api/v1/api-clients/{sa_id}"), format!("/api/v1/api-clients/{missing_client}"), None),
-        (Method::GET, format!("/api/v1/api-clients/{personal_id}"), format!("/api/v1/api-clients/{missing_client}"), None),
-        (Method::PATCH, format!("/api/v1/api-clients/{sa_id}"), format!("/api/v1/api-clients/{missing_client}"), Some(json!({"name": "Mine"}))),
-        (Method::DELETE, format!("/api/v1/api-clients/{sa_id}"), format!("/api/v1/api-clients/{missing_client}"), None),
-        (Method::POST, format!("/api/v1/api-clients/{sa_id}/secrets"), format!("/api/v1/api-clients/{missing_client}/secrets"), Some(json!({}))),
-        (Method::DELETE, format!("/api/v1/api-clients/{sa_id}/secrets/{sa_secret}"), format!("/api/v1/api-clients/{missing_client}/secrets/{missing_secret}"), None),
-        (Method::DELETE, format!("/api/v1/api-clients/drafts/{draft}"), format!("/api/v1/api-clients/drafts/{missing_client}"), None),
-        (Method::DELETE, format!("/api/v1/governance/personal-clients/{personal_id}"), format!("/api/v1/governance/personal-clients/{missing_client}"), None),
-        (Method::PATCH, format!("/api/v1/people/{their_admin}"), "/api/v1/people/usr_missing".to_owned(), Some(json!({"role": "user"}))),
-        (Method::PATCH, format!("/api/v1/people/{their_admin}"), "/api/v1/people/usr_missing".to_owned(), Some(json!({"active": false}))),
+        (
+            Method::GET,
+            format!("/api/v1/api-clients/{sa_id}"),
+            format!("/api/v1/api-clients/{missing_client}"),
+            None,
+        ),
+        (
+            Method::GET,
+            format!("/api/v1/api-clients/{personal_id}"),
+            format!("/api/v1/api-clients/{missing_client}"),
+            None,
+        ),
+        (
+            Method::PATCH,
+            format!("/api/v1/api-clients/{sa_id}"),
+            format!("/api/v1/api-clients/{missing_client}"),
+            Some(json!({"name": "Mine"})),
+        ),
+        (
+            Method::DELETE,
+            format!("/api/v1/api-clients/{sa_id}"),
+            format!("/api/v1/api-clients/{missing_client}"),
+            None,
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/api-clients/{sa_id}/secrets"),
+            format!("/api/v1/api-clients/{missing_client}/secrets"),
+            Some(json!({})),
+        ),
+        (
+            Method::DELETE,
+            format!("/api/v1/api-clients/{sa_id}/secrets/{sa_secret}"),
+            format!("/api/v1/api-clients/{missing_client}/secrets/{missing_secret}"),
+            None,
+        ),
+        (
+            Method::DELETE,
+            format!("/api/v1/api-clients/drafts/{draft}"),
+            format!("/api/v1/api-clients/drafts/{missing_client}"),
+            None,
+        ),
+        (
+            Method::DELETE,
+            format!("/api/v1/governance/personal-clients/{personal_id}"),
+            format!("/api/v1/governance/personal-clients/{missing_client}"),
+            None,
+        ),
+        (
+            Method::PATCH,
+            format!("/api/v1/people/{their_admin}"),
+            "/api/v1/people/usr_missing".to_owned(),
+            Some(json!({"role": "user"})),
+        ),
+        (
+            Method::PATCH,
+            format!("/api/v1/people/{their_admin}"),
+            "/api/v1/people/usr_missing".to_owned(),
+            Some(json!({"active": false})),
+        ),
     ];
 
     for (method, theirs, missing, body) in pairs {
-        let a = app.call(method.clone(), &theirs, &app.admin, body.clone()).await;
+        let a = app
+            .call(method.clone(), &theirs, &app.admin, body.clone())
+            .await;
         let b = app.call(method.clone(), &missing, &app.admin, body).await;
         assert_eq!(a.status, 404, "{method} {theirs}: {}", a.text);
         assert_eq!(a.text, b.text, "{method} {theirs}");
-        assert_eq!(
-            a.headers.get("content-type"),
-            b.headers.get("content-type")
-        );
+        assert_eq!(a.headers.get("content-type"), b.headers.get("content-type"));
     }
     // Saving their draft is refused like a missing draft.
     let a = app
@@ -255,9 +402,13 @@ async fn another_orgs_objects_are_404_byte_identical_to_missing_ones(engine: Eng
     assert_eq!(theirs.body["secrets"].as_array().unwrap().len(), 1);
     let me = app.get("/api/v1/me", &globex).await.expect(200);
     assert_eq!(me.body["role"], "admin");
-    app.post("/api/v1/api-clients", &globex, json!({"client_id": draft, "type": "personal", "name": "Kept", "scopes": ["audit.read"]}))
-        .await
-        .expect(201);
+    app.post(
+        "/api/v1/api-clients",
+        &globex,
+        json!({"client_id": draft, "type": "personal", "name": "Kept", "scopes": ["audit.read"]}),
+    )
+    .await
+    .expect(201);
     // Lists never mix organizations.
     let ours = app.get("/api/v1/api-clients", &app.admin).await.expect(200);
     assert!(!ours.text.contains(&sa_id));
@@ -275,8 +426,14 @@ async fn internal_details_never_reach_a_client(engine: Engine) {
     app.enable_m2m().await;
 
     let replies = [
-        app.post("/api/v1/api-clients", &app.admin, json!({"client_id": "x", "type": "personal", "name": "x", "scopes": ["audit.read"]})).await,
-        app.patch("/api/v1/people/usr_x", &app.admin, json!({"role": "user"})).await,
+        app.post(
+            "/api/v1/api-clients",
+            &app.admin,
+            json!({"client_id": "x", "type": "personal", "name": "x", "scopes": ["audit.read"]}),
+        )
+        .await,
+        app.patch("/api/v1/people/usr_x", &app.admin, json!({"role": "user"}))
+            .await,
         app.get("/api/v1/audit-events?cursor=%%%", &app.admin).await,
     ];
 

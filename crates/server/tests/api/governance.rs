@@ -12,7 +12,9 @@ async fn admins_see_every_personal_clients_metadata_but_no_secret(engine: Engine
     app.enable_m2m().await;
     let (ann_id, ann) = app.add_person("user").await;
     let (bob_id, bob) = app.add_person("compliance_manager").await;
-    let (a, a_value, _) = app.create_personal(&ann, "Ann's laptop", &["audit.read"]).await;
+    let (a, a_value, _) = app
+        .create_personal(&ann, "Ann's laptop", &["audit.read"])
+        .await;
     let (b, b_value, _) = app
         .create_personal(&bob, "Bob's script", &["control.read", "audit.create"])
         .await;
@@ -26,8 +28,14 @@ async fn admins_see_every_personal_clients_metadata_but_no_secret(engine: Engine
 
     let clients = list.body["clients"].as_array().unwrap();
     assert_eq!(clients.len(), 2, "service accounts are not listed");
-    let ann_row = clients.iter().find(|c| c["client_id"] == a.as_str()).unwrap();
-    let bob_row = clients.iter().find(|c| c["client_id"] == b.as_str()).unwrap();
+    let ann_row = clients
+        .iter()
+        .find(|c| c["client_id"] == a.as_str())
+        .unwrap();
+    let bob_row = clients
+        .iter()
+        .find(|c| c["client_id"] == b.as_str())
+        .unwrap();
     assert_eq!(ann_row["principal"]["id"], ann_id.as_str());
     assert_eq!(ann_row["name"], "Ann's laptop");
     assert_eq!(ann_row["scopes"], json!(["audit.read"]));
@@ -70,12 +78,17 @@ async fn a_revocation_is_audited_and_the_owner_sees_who_and_when(engine: Engine)
     let app = spawn_app(engine).await;
     app.enable_m2m().await;
     let (owner_id, owner) = app.add_person("user").await;
-    let (id, _, _) = app.create_personal(&owner, "Revoked", &["audit.read"]).await;
+    let (id, _, _) = app
+        .create_personal(&owner, "Revoked", &["audit.read"])
+        .await;
     let before = Utc::now() - Duration::seconds(1);
 
-    app.delete(&format!("/api/v1/governance/personal-clients/{id}"), &app.admin)
-        .await
-        .expect(204);
+    app.delete(
+        &format!("/api/v1/governance/personal-clients/{id}"),
+        &app.admin,
+    )
+    .await
+    .expect(204);
 
     let seen = app
         .get(&format!("/api/v1/api-clients/{id}"), &owner)
@@ -87,10 +100,7 @@ async fn a_revocation_is_audited_and_the_owner_sees_who_and_when(engine: Engine)
     let at = time(&seen.body["revoked"]["at"]);
     assert!(at >= before && at <= Utc::now() + Duration::seconds(1));
     assert_eq!(seen.body["secrets"], json!([]));
-    let listed = app
-        .get("/api/v1/api-clients", &owner)
-        .await
-        .expect(200);
+    let listed = app.get("/api/v1/api-clients", &owner).await.expect(200);
     assert_eq!(listed.body["clients"][0]["status"], "revoked");
     let events = audit_about(&app, &id).await;
     assert_eq!(events[0]["action"], "api_client.revoke");
@@ -106,9 +116,12 @@ async fn a_revoked_client_stops_working_and_leaves_the_governance_list(engine: E
     let (id, _, _) = app.create_personal(&owner, "Stops", &["audit.read"]).await;
     let path = format!("/api/v1/api-clients/{id}");
 
-    app.delete(&format!("/api/v1/governance/personal-clients/{id}"), &app.admin)
-        .await
-        .expect(204);
+    app.delete(
+        &format!("/api/v1/governance/personal-clients/{id}"),
+        &app.admin,
+    )
+    .await
+    .expect(204);
 
     assert!(app.store.client_credentials(&id).await.unwrap().is_none());
     assert!(stored_secrets(&app).await.is_empty());
@@ -117,9 +130,12 @@ async fn a_revoked_client_stops_working_and_leaves_the_governance_list(engine: E
         .await
         .expect(200);
     assert_eq!(list.body["clients"], json!([]));
-    app.delete(&format!("/api/v1/governance/personal-clients/{id}"), &app.admin)
-        .await
-        .expect_error(404, "not_found");
+    app.delete(
+        &format!("/api/v1/governance/personal-clients/{id}"),
+        &app.admin,
+    )
+    .await
+    .expect_error(404, "not_found");
     // The owner can read it but not change or revive it.
     app.patch(&path, &owner, json!({"name": "Revived"}))
         .await
@@ -141,9 +157,12 @@ async fn a_revoked_clients_name_is_free_for_its_owner_again(engine: Engine) {
     app.enable_m2m().await;
     let (_, owner) = app.add_person("user").await;
     let (id, _, _) = app.create_personal(&owner, "Again", &["audit.read"]).await;
-    app.delete(&format!("/api/v1/governance/personal-clients/{id}"), &app.admin)
-        .await
-        .expect(204);
+    app.delete(
+        &format!("/api/v1/governance/personal-clients/{id}"),
+        &app.admin,
+    )
+    .await
+    .expect(204);
 
     let (new_id, _, _) = app.create_personal(&owner, "Again", &["audit.read"]).await;
 
@@ -154,13 +173,19 @@ async fn a_revoked_clients_name_is_free_for_its_owner_again(engine: Engine) {
 async fn governance_revokes_only_personal_clients_of_the_organization(engine: Engine) {
     let app = spawn_app(engine).await;
     app.enable_m2m().await;
-    let (sa, _, _) = app.create_service_account("Service", "user", &["audit.read"]).await;
+    let (sa, _, _) = app
+        .create_service_account("Service", "user", &["audit.read"])
+        .await;
     let (_, globex) = second_org(&app).await;
     app.patch("/api/v1/org", &globex, json!({"m2m_enabled": true}))
         .await
         .expect(200);
     let theirs = app
-        .try_create_client(&globex, "personal", json!({"name": "Theirs", "scopes": ["audit.read"]}))
+        .try_create_client(
+            &globex,
+            "personal",
+            json!({"name": "Theirs", "scopes": ["audit.read"]}),
+        )
         .await
         .expect(201)
         .body["client"]["client_id"]
@@ -176,7 +201,10 @@ async fn governance_revokes_only_personal_clients_of_the_organization(engine: En
         .expect_error(404, "not_found");
 
     let on_sa = app
-        .delete(&format!("/api/v1/governance/personal-clients/{sa}"), &app.admin)
+        .delete(
+            &format!("/api/v1/governance/personal-clients/{sa}"),
+            &app.admin,
+        )
         .await
         .expect_error(404, "not_found");
     let on_other_org = app
@@ -200,11 +228,16 @@ async fn governance_revokes_only_personal_clients_of_the_organization(engine: En
 async fn an_admin_may_revoke_their_own_personal_client(engine: Engine) {
     let app = spawn_app(engine).await;
     app.enable_m2m().await;
-    let (id, _, _) = app.create_personal(&app.admin, "Own", &["audit.read"]).await;
+    let (id, _, _) = app
+        .create_personal(&app.admin, "Own", &["audit.read"])
+        .await;
 
-    app.delete(&format!("/api/v1/governance/personal-clients/{id}"), &app.admin)
-        .await
-        .expect(204);
+    app.delete(
+        &format!("/api/v1/governance/personal-clients/{id}"),
+        &app.admin,
+    )
+    .await
+    .expect(204);
 
     let seen = app
         .get(&format!("/api/v1/api-clients/{id}"), &app.admin)

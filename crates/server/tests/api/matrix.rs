@@ -27,10 +27,7 @@ struct Row {
 }
 
 fn parse_table() -> Vec<Row> {
-    let mut lines = TABLE
-        .lines()
-        .map(str::trim)
-        .filter(|l| l.starts_with('|'));
+    let mut lines = TABLE.lines().map(str::trim).filter(|l| l.starts_with('|'));
     let cells = |line: &str| -> Vec<String> {
         line.trim_matches('|')
             .split('|')
@@ -144,14 +141,22 @@ impl Cell<'_> {
             }
             "own" | "own_secret" => {
                 let (id, _, body) = app
-                    .create_personal(&self.my_token, &format!("Own {}", unique()), &["audit.read"])
+                    .create_personal(
+                        &self.my_token,
+                        &format!("Own {}", unique()),
+                        &["audit.read"],
+                    )
                     .await;
                 self.put("own_secret", secret_id(&body));
                 self.put("own", id);
             }
             "others" | "others_secret" => {
                 let (id, _, body) = app
-                    .create_personal(self.other_token, &format!("Other {}", unique()), &["audit.read"])
+                    .create_personal(
+                        self.other_token,
+                        &format!("Other {}", unique()),
+                        &["audit.read"],
+                    )
                     .await;
                 self.put("others_secret", secret_id(&body));
                 self.put("others", id);
@@ -200,7 +205,11 @@ fn secret_id(created: &Value) -> String {
 async fn check_column(engine: Engine, caller: &str) {
     let app = spawn_app(engine).await;
     app.enable_m2m().await;
-    let role = if caller == "anonymous" { "user" } else { caller };
+    let role = if caller == "anonymous" {
+        "user"
+    } else {
+        caller
+    };
     let me = add_person(&app, role).await;
     let other = add_person(&app, "user").await;
     let other_token = app.sign_in(&other.email, PASSWORD).await;
@@ -288,7 +297,10 @@ fn the_matrix_covers_every_management_route_and_verb() {
 
     let missing: Vec<&String> = routes.difference(&covered).collect();
     let unknown: Vec<&String> = covered.difference(&routes).collect();
-    assert!(missing.is_empty(), "routes without a matrix row: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "routes without a matrix row: {missing:?}"
+    );
     assert!(unknown.is_empty(), "matrix rows for no route: {unknown:?}");
 }
 

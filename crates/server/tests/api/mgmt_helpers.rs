@@ -141,8 +141,7 @@ pub async fn insert_expired_draft(
     person_id: &str,
     client_type: ClientType,
 ) -> String {
-    let client_id =
-        tollgate_domain::ClientId::generate(&mut rand::rngs::OsRng).to_string();
+    let client_id = tollgate_domain::ClientId::generate(&mut rand::rngs::OsRng).to_string();
     let now = tollgate_server::management::now();
     let draft = Draft {
         client_id: client_id.clone(),

@@ -47,7 +47,10 @@ async fn only_an_admin_turns_m2m_on_or_off(engine: Engine) {
     assert_eq!(on.body["m2m_enabled"], true);
     assert_eq!(off.body["m2m_enabled"], false);
     let changes = audit_about(&app, &app.org_id).await;
-    let updates = changes.iter().filter(|e| e["action"] == "org.update").count();
+    let updates = changes
+        .iter()
+        .filter(|e| e["action"] == "org.update")
+        .count();
     assert_eq!(updates, 2, "only the two accepted changes are logged");
 }
 
@@ -145,7 +148,11 @@ async fn the_maximum_secret_lifetime_is_between_one_and_3650_days(engine: Engine
         .expect_error(422, "invalid_secret_max_lifetime");
     }
     let one = app
-        .patch("/api/v1/org", &app.admin, json!({"secret_max_lifetime_days": 1}))
+        .patch(
+            "/api/v1/org",
+            &app.admin,
+            json!({"secret_max_lifetime_days": 1}),
+        )
         .await
         .expect(200);
     let most = app
@@ -173,9 +180,13 @@ async fn a_non_admin_cannot_change_the_secret_lifetime(engine: Engine) {
     let app = spawn_app(engine).await;
     let (_, cm) = app.add_person("compliance_manager").await;
 
-    app.patch("/api/v1/org", &cm, json!({"secret_max_lifetime_days": 3650}))
-        .await
-        .expect_error(403, "forbidden");
+    app.patch(
+        "/api/v1/org",
+        &cm,
+        json!({"secret_max_lifetime_days": 3650}),
+    )
+    .await
+    .expect_error(403, "forbidden");
 
     let org = app.get("/api/v1/org", &app.admin).await.expect(200);
     assert_eq!(org.body["secret_max_lifetime_days"], 730);

@@ -69,9 +69,7 @@ async fn a_person_without_a_password_gets_one_generated_once(engine: Engine) {
 
 async fn people_are_refused_for_bad_fields_and_duplicate_emails(engine: Engine) {
     let app = spawn_app(engine).await;
-    let base = |email: &str, name: &str, password: &str| {
-        json!({"email": email, "name": name, "role": "user", "password": password})
-    };
+    let base = |email: &str, name: &str, password: &str| json!({"email": email, "name": name, "role": "user", "password": password});
 
     app.post(
         "/api/v1/people",
@@ -143,7 +141,10 @@ async fn only_an_admin_manages_people(engine: Engine) {
         .find(|p| p["id"] == target.as_str())
         .unwrap()
         .clone();
-    assert_eq!((t["role"].as_str(), t["active"].as_bool()), (Some("user"), Some(true)));
+    assert_eq!(
+        (t["role"].as_str(), t["active"].as_bool()),
+        (Some("user"), Some(true))
+    );
 }
 
 async fn an_admin_changes_a_persons_role_and_it_is_audited(engine: Engine) {
@@ -289,7 +290,10 @@ async fn the_only_admin_can_be_demoted_or_deactivated_by_nobody(engine: Engine) 
     }
 
     let me = app.get("/api/v1/me", &app.admin).await.expect(200);
-    assert_eq!((me.body["role"].as_str(), me.body["active"].as_bool()), (Some("admin"), Some(true)));
+    assert_eq!(
+        (me.body["role"].as_str(), me.body["active"].as_bool()),
+        (Some("admin"), Some(true))
+    );
 }
 
 async fn an_admin_demoted_by_another_loses_admin_rights_at_once(engine: Engine) {
@@ -361,17 +365,13 @@ async fn two_concurrent_demotions_of_the_last_two_admins_leave_one_admin(engine:
     let (second_id, second) = app.add_person("admin").await;
 
     // Each Admin demotes the other at the same moment.
+    let (second_path, first_path) = (
+        format!("/api/v1/people/{second_id}"),
+        format!("/api/v1/people/{}", app.admin_id),
+    );
     let (a, b) = tokio::join!(
-        app.patch(
-            &format!("/api/v1/people/{second_id}"),
-            &app.admin,
-            json!({"role": "user"}),
-        ),
-        app.patch(
-            &format!("/api/v1/people/{}", app.admin_id),
-            &second,
-            json!({"role": "user"}),
-        ),
+        app.patch(&second_path, &app.admin, json!({"role": "user"})),
+        app.patch(&first_path, &second, json!({"role": "user"})),
     );
 
     let statuses = {
@@ -390,7 +390,12 @@ async fn two_concurrent_demotions_of_the_last_two_admins_leave_one_admin(engine:
     );
     let people = app
         .store
-        .list_principals(&app.org_id, Some(tollgate_domain::PrincipalKind::Person), None, 100)
+        .list_principals(
+            &app.org_id,
+            Some(tollgate_domain::PrincipalKind::Person),
+            None,
+            100,
+        )
         .await
         .unwrap();
     let admins = people
@@ -404,22 +409,23 @@ async fn two_concurrent_deactivations_of_the_last_two_admins_leave_one_admin(eng
     let app = spawn_app(engine).await;
     let (second_id, second) = app.add_person("admin").await;
 
+    let (second_path, first_path) = (
+        format!("/api/v1/people/{second_id}"),
+        format!("/api/v1/people/{}", app.admin_id),
+    );
     let (a, b) = tokio::join!(
-        app.patch(
-            &format!("/api/v1/people/{second_id}"),
-            &app.admin,
-            json!({"active": false}),
-        ),
-        app.patch(
-            &format!("/api/v1/people/{}", app.admin_id),
-            &second,
-            json!({"active": false}),
-        ),
+        app.patch(&second_path, &app.admin, json!({"active": false})),
+        app.patch(&first_path, &second, json!({"active": false})),
     );
 
     let people = app
         .store
-        .list_principals(&app.org_id, Some(tollgate_domain::PrincipalKind::Person), None, 100)
+        .list_principals(
+            &app.org_id,
+            Some(tollgate_domain::PrincipalKind::Person),
+            None,
+            100,
+        )
         .await
         .unwrap();
     let admins = people
@@ -439,13 +445,9 @@ async fn changing_an_unknown_person_is_not_found(engine: Engine) {
     )
     .await
     .expect_error(404, "not_found");
-    app.patch(
-        "/api/v1/people/usr_doesnotexist",
-        &app.admin,
-        json!({}),
-    )
-    .await
-    .expect_error(400, "invalid_request");
+    app.patch("/api/v1/people/usr_doesnotexist", &app.admin, json!({}))
+        .await
+        .expect_error(400, "invalid_request");
 }
 
 both_engines!(

@@ -23,7 +23,10 @@ async fn everything_readable(app: &TestApp, owner: &str, client_id: &str) -> Str
             "/api/v1/governance/personal-clients".to_owned(),
             app.admin.as_str(),
         ),
-        ("/api/v1/audit-events?limit=500".to_owned(), app.admin.as_str()),
+        (
+            "/api/v1/audit-events?limit=500".to_owned(),
+            app.admin.as_str(),
+        ),
     ] {
         text.push_str(&app.get(&path, token).await.expect(200).text);
     }
@@ -61,7 +64,11 @@ async fn a_secret_value_is_shown_once_and_never_again(engine: Engine) {
         .await;
     let (personal, personal_value, _) = app.create_personal(&user, "Mine", &["audit.read"]).await;
     let added = app
-        .post(&format!("/api/v1/api-clients/{personal}/secrets"), &user, json!({}))
+        .post(
+            &format!("/api/v1/api-clients/{personal}/secrets"),
+            &user,
+            json!({}),
+        )
         .await
         .expect(201);
     let added_value = added.body["value"].as_str().unwrap().to_owned();
@@ -94,7 +101,14 @@ async fn lists_show_only_secret_metadata(engine: Engine) {
     keys.sort();
     assert_eq!(
         keys,
-        ["created_at", "expired", "expires_at", "hint", "id", "last_used_at"]
+        [
+            "created_at",
+            "expired",
+            "expires_at",
+            "hint",
+            "id",
+            "last_used_at"
+        ]
     );
     assert_eq!(secret["last_used_at"], serde_json::Value::Null);
     assert_eq!(secret["expired"], false);
@@ -120,10 +134,7 @@ async fn only_a_keyed_hash_of_the_secret_is_stored(engine: Engine) {
         "the hash is keyed, not a bare SHA-256"
     );
     let bytes = value.as_bytes();
-    assert!(!row
-        .secret_hash
-        .windows(bytes.len())
-        .any(|w| w == bytes));
+    assert!(!row.secret_hash.windows(bytes.len()).any(|w| w == bytes));
     assert!(!row.hint.contains(&value[4..49]));
     if engine == Engine::Sqlite {
         // The database files hold no trace of the value.
@@ -149,7 +160,11 @@ async fn a_secret_expires_six_calendar_months_after_creation_by_default(engine: 
 
     let first = &body["secret"];
     let added = app
-        .post(&format!("/api/v1/api-clients/{id}/secrets"), &app.admin, json!({}))
+        .post(
+            &format!("/api/v1/api-clients/{id}/secrets"),
+            &app.admin,
+            json!({}),
+        )
         .await
         .expect(201);
 
@@ -258,7 +273,11 @@ async fn a_shorter_org_maximum_applies_to_new_secrets_only(engine: Engine) {
     .await
     .expect(200);
     let capped = app
-        .post(&format!("/api/v1/api-clients/{id}/secrets"), &app.admin, json!({}))
+        .post(
+            &format!("/api/v1/api-clients/{id}/secrets"),
+            &app.admin,
+            json!({}),
+        )
         .await
         .expect(201);
     let beyond = (Utc::now() + Duration::days(31)).to_rfc3339();
@@ -271,7 +290,10 @@ async fn a_shorter_org_maximum_applies_to_new_secrets_only(engine: Engine) {
     .expect_error(422, "invalid_expiry");
 
     let created = time(&capped.body["created_at"]);
-    assert_eq!(time(&capped.body["expires_at"]), created + Duration::days(30));
+    assert_eq!(
+        time(&capped.body["expires_at"]),
+        created + Duration::days(30)
+    );
     let client = app
         .get(&format!("/api/v1/api-clients/{id}"), &app.admin)
         .await
@@ -311,7 +333,11 @@ async fn a_client_holds_several_secrets_and_revoking_one_keeps_the_others(engine
         .await;
     let first = body["secret"]["id"].as_str().unwrap().to_owned();
     let second = app
-        .post(&format!("/api/v1/api-clients/{id}/secrets"), &app.admin, json!({}))
+        .post(
+            &format!("/api/v1/api-clients/{id}/secrets"),
+            &app.admin,
+            json!({}),
+        )
         .await
         .expect(201)
         .body["id"]
@@ -319,7 +345,11 @@ async fn a_client_holds_several_secrets_and_revoking_one_keeps_the_others(engine
         .unwrap()
         .to_owned();
     let third = app
-        .post(&format!("/api/v1/api-clients/{id}/secrets"), &app.admin, json!({}))
+        .post(
+            &format!("/api/v1/api-clients/{id}/secrets"),
+            &app.admin,
+            json!({}),
+        )
         .await
         .expect(201)
         .body["id"]
@@ -345,7 +375,11 @@ async fn a_client_holds_several_secrets_and_revoking_one_keeps_the_others(engine
         .map(|s| s["id"].as_str().unwrap())
         .collect();
     assert_eq!(ids, [first.as_str(), third.as_str()]);
-    let stored: Vec<String> = stored_secrets(&app).await.into_iter().map(|s| s.id).collect();
+    let stored: Vec<String> = stored_secrets(&app)
+        .await
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
     assert!(!stored.contains(&second));
     let credentials = app.store.client_credentials(&id).await.unwrap().unwrap();
     assert_eq!(credentials.secrets.len(), 2);
@@ -356,7 +390,10 @@ async fn a_client_holds_several_secrets_and_revoking_one_keeps_the_others(engine
     .await
     .expect_error(404, "not_found");
     let events = audit_about(&app, &id).await;
-    let actions: Vec<&str> = events.iter().map(|e| e["action"].as_str().unwrap()).collect();
+    let actions: Vec<&str> = events
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
     assert_eq!(
         actions,
         [
@@ -372,8 +409,12 @@ async fn a_client_holds_several_secrets_and_revoking_one_keeps_the_others(engine
 async fn a_secret_is_revoked_only_through_its_own_client(engine: Engine) {
     let app = spawn_app(engine).await;
     app.enable_m2m().await;
-    let (a, _, _) = app.create_service_account("A", "user", &["audit.read"]).await;
-    let (_, _, b_body) = app.create_service_account("B", "user", &["audit.read"]).await;
+    let (a, _, _) = app
+        .create_service_account("A", "user", &["audit.read"])
+        .await;
+    let (_, _, b_body) = app
+        .create_service_account("B", "user", &["audit.read"])
+        .await;
     let b_secret = b_body["secret"]["id"].as_str().unwrap();
 
     app.delete(
@@ -424,7 +465,9 @@ async fn a_client_holds_at_most_ten_live_secrets(engine: Engine) {
 async fn concurrent_additions_never_exceed_the_cap(engine: Engine) {
     let app = spawn_app(engine).await;
     app.enable_m2m().await;
-    let (id, _, _) = app.create_service_account("Race", "user", &["audit.read"]).await;
+    let (id, _, _) = app
+        .create_service_account("Race", "user", &["audit.read"])
+        .await;
     let path = format!("/api/v1/api-clients/{id}/secrets");
     for _ in 0..7 {
         app.post(&path, &app.admin, json!({})).await.expect(201);
@@ -434,8 +477,20 @@ async fn concurrent_additions_never_exceed_the_cap(engine: Engine) {
 
     let ok = replies.iter().filter(|s| **s == 201).count();
     assert_eq!(ok, 2, "{replies:?}");
-    assert!(replies.iter().all(|s| *s == 201 || *s == 409), "{replies:?}");
-    assert_eq!(app.store.client_credentials(&id).await.unwrap().unwrap().secrets.len(), 10);
+    assert!(
+        replies.iter().all(|s| *s == 201 || *s == 409),
+        "{replies:?}"
+    );
+    assert_eq!(
+        app.store
+            .client_credentials(&id)
+            .await
+            .unwrap()
+            .unwrap()
+            .secrets
+            .len(),
+        10
+    );
 }
 
 async fn futures_join(app: &TestApp, path: &str, n: usize) -> Vec<u16> {
