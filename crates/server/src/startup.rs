@@ -193,14 +193,55 @@ async fn method_not_allowed() -> ApiError {
     )
 }
 
+fn has_json_body(response: &Response) -> bool {
+    response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"))
+}
+
+/// The API's error for a request an extractor refused before any handler ran.
+fn extractor_rejection(status: StatusCode) -> ApiError {
+    match status {
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
+            status,
+            "payload_too_large",
+            "The request body is too large (limit 64 KiB).",
+        ),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::new(
+            status,
+            "unsupported_media_type",
+            "Send a JSON body with `Content-Type: application/json`.",
+        ),
+        StatusCode::NOT_FOUND => ApiError::not_found(),
+        StatusCode::METHOD_NOT_ALLOWED => ApiError::new(
+            status,
+            "method_not_allowed",
+            "This endpoint does not support that method.",
+        ),
+        _ => ApiError::new(
+            status,
+            "invalid_request",
+            "The request's path, query string or body could not be read; check it against the API reference.",
+        ),
+    }
+}
+
 /// Gives each request an id (echoed in `X-Request-Id`), logs it, and turns the body of an
 /// internal error into an opaque one that repeats the id under which the cause is logged.
 async fn request_context(request: Request, next: Next) -> Response {
     let id = tollgate_domain::ids::random_base62(&mut rand::thread_rng(), 16);
     let span = tracing::debug_span!("request", id = %id, method = %request.method(), path = %request.uri().path());
+    let json_api = request.uri().path().starts_with("/api/");
     async move {
         let started = std::time::Instant::now();
         let mut response = next.run(request).await;
+        if json_api && response.status().is_client_error() && !has_json_body(&response) {
+            // An extractor (path, query, body) refused the request with axum's plain-text
+            // answer; the JSON API answers every error in its one shape.
+            response = extractor_rejection(response.status()).into_response();
+        }
         if let Some(InternalCause(cause)) = response.extensions_mut().remove::<InternalCause>() {
             tracing::error!(request_id = %id, cause = %cause, "internal error");
             let status = response.status();
