@@ -1,11 +1,13 @@
 //! Integration tests of the whole service over real HTTP, on SQLite and PostgreSQL.
 
+mod compliance_helpers;
 mod helpers;
 mod oauth_helpers;
 mod mgmt_helpers;
 
 mod audit_log;
 mod clients;
+mod compliance;
 mod drafts;
 mod errors;
 mod governance;
