@@ -11,9 +11,12 @@ use tollgate_store::{ClientCredentials, Store, StoreError};
 
 const MAX_ENTRIES: usize = 100_000;
 
+/// A cached lookup: when it was made, and the client if it exists.
+type Entry = (Instant, Option<Arc<ClientCredentials>>);
+
 /// The cache.
 pub struct ClientCache {
-    entries: Mutex<HashMap<String, (Instant, Option<Arc<ClientCredentials>>)>>,
+    entries: Mutex<HashMap<String, Entry>>,
     ttl: Duration,
 }
 

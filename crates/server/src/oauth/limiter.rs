@@ -118,7 +118,7 @@ mod tests {
         assert_eq!(limiter.fail(&key).0, Verdict::Refuse);
         assert!(matches!(limiter.fail(&key).0, Verdict::Delay(_)));
         assert!(matches!(limiter.fail(&key).0, Verdict::Delay(_)));
-        assert!(matches!(limiter.fail(&key).0, Verdict::TooMany(s) if s >= 1 && s <= 61));
+        assert!(matches!(limiter.fail(&key).0, Verdict::TooMany(s) if (1..=61).contains(&s)));
     }
 
     #[test]
