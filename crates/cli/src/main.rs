@@ -2,7 +2,10 @@
 //!
 //! `serve` runs the service (on an empty database it first creates an organization and an
 //! Admin and prints the sign-in once); `init` creates an organization non-interactively;
-//! `migrate`, `openapi` and `healthcheck` are for deployment scripts.
+//! `migrate`, `openapi` and `healthcheck` are for deployment scripts; `keys` lists and rotates
+//! the token-signing keys; `bench` measures the token endpoint (see `bench.rs`).
+
+mod bench;
 
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
@@ -71,6 +74,10 @@ enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// Measures the token endpoint: starts a server in this process over a temporary database,
+    /// registers clients through the API, and drives POST /oauth/token from keep-alive
+    /// connections; prints tokens/s, latency percentiles, errors and memory.
+    Bench(bench::BenchArgs),
     /// Exits 0 if the service at --url answers its health check.
     Healthcheck {
         /// Base URL of the service.
@@ -204,6 +211,16 @@ async fn main() -> anyhow::Result<()> {
                     println!("published key {kid} ({alg}); it signs from {at}");
                 }
             }
+        }
+        Command::Bench(args) => {
+            // Quiet unless TOLLGATE_LOG asks: per-request logging is not what is measured.
+            let filter = tracing_subscriber::EnvFilter::try_from_env("TOLLGATE_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+            tracing_subscriber::fmt()
+                .with_env_filter(filter)
+                .with_writer(std::io::stderr)
+                .init();
+            bench::run(config, args).await?;
         }
         Command::Healthcheck { url } => {
             let url = format!("{}/healthz", url.trim_end_matches('/'));
