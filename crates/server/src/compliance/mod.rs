@@ -34,10 +34,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/v1/users", get(users::list))
         .route("/v1/users/{id}", get(users::get))
-        .route(
-            "/v1/{collection}",
-            get(objects::list).post(objects::create),
-        )
+        .route("/v1/{collection}", get(objects::list).post(objects::create))
         .route(
             "/v1/{collection}/{id}",
             get(objects::get)
@@ -126,11 +123,7 @@ impl Caller {
 /// Admits a verified token for an operation needing `scope`: the token must grant it
 /// (403 otherwise), still be live (401 otherwise), and its principal's current role must
 /// still permit it (403: a personal client follows its person's role changes).
-pub async fn authorize(
-    state: &AppState,
-    claims: AccessClaims,
-    scope: Scope,
-) -> V1Result<Caller> {
+pub async fn authorize(state: &AppState, claims: AccessClaims, scope: Scope) -> V1Result<Caller> {
     claims.require_scope(&scope.to_string())?;
     if !crate::oauth::liveness::is_live(state, &claims).await? {
         return Err(V1Error::NotLive);
@@ -154,10 +147,7 @@ pub async fn authorize(
 /// with a label no client secret can carry (secrets start with `tgs_`), so cursors from one
 /// process are accepted by every process sharing the master key.
 pub fn cursor_key(state: &AppState) -> [u8; 32] {
-    state
-        .pepper
-        .hash_bytes(b"\0tollgate list-cursor key v1")
-        .0
+    state.pepper.hash_bytes(b"\0tollgate list-cursor key v1").0
 }
 
 /// A page request: `limit` (1–500, default 100) and `cursor`.

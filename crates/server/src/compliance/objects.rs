@@ -18,10 +18,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use tollgate_domain::compliance::{
-    check_auditor, check_responsible, default_owner, may_see_record,
-    may_write_restricted_fields, only_listed_audits, parse_long_text, parse_object_name,
-    ObjectKind, ObjectTextError, PrincipalFacts, ResponsibilityError, ResponsibleField,
-    AUDITOR_LOCKED_FIELDS, MAX_AUDITORS,
+    check_auditor, check_responsible, default_owner, may_see_record, may_write_restricted_fields,
+    only_listed_audits, parse_long_text, parse_object_name, ObjectKind, ObjectTextError,
+    PrincipalFacts, ResponsibilityError, ResponsibleField, AUDITOR_LOCKED_FIELDS, MAX_AUDITORS,
 };
 use tollgate_domain::ids::new_id;
 use tollgate_domain::scope::Action;
@@ -272,7 +271,11 @@ async fn check_principals(
     assignee: Option<&str>,
     auditors: Option<&[String]>,
 ) -> Result<(), ApiError> {
-    let mut ids: Vec<String> = owner.into_iter().chain(assignee).map(str::to_owned).collect();
+    let mut ids: Vec<String> = owner
+        .into_iter()
+        .chain(assignee)
+        .map(str::to_owned)
+        .collect();
     ids.extend(auditors.unwrap_or_default().iter().cloned());
     if ids.is_empty() {
         return Ok(());
@@ -323,7 +326,14 @@ async fn load_visible(
         None
     };
     object
-        .filter(|o| may_see_record(caller.principal.role, &caller.principal.id, kind, &o.auditor_ids))
+        .filter(|o| {
+            may_see_record(
+                caller.principal.role,
+                &caller.principal.id,
+                kind,
+                &o.auditor_ids,
+            )
+        })
         .ok_or_else(ApiError::not_found)
 }
 
@@ -359,7 +369,14 @@ pub async fn list(
     let more = rows.len() as i64 > page.limit;
     rows.truncate(page.limit as usize);
     // The store already filtered; the record rule is applied again so no row can slip by.
-    rows.retain(|o| may_see_record(caller.principal.role, &caller.principal.id, kind, &o.auditor_ids));
+    rows.retain(|o| {
+        may_see_record(
+            caller.principal.role,
+            &caller.principal.id,
+            kind,
+            &o.auditor_ids,
+        )
+    });
     let next = next_cursor(
         &state,
         kind.collection(),
@@ -368,7 +385,10 @@ pub async fn list(
         rows.last().map(|o| o.id.as_str()),
     );
     Ok(Json(ObjectPage {
-        data: rows.into_iter().map(|o| ObjectDto::view(o, &caller)).collect(),
+        data: rows
+            .into_iter()
+            .map(|o| ObjectDto::view(o, &caller))
+            .collect(),
         next_cursor: next,
     }))
 }
@@ -405,9 +425,11 @@ pub async fn create(
     .map_err(text_error)?;
     let description = parse_long_text("description", body.description.as_deref().unwrap_or(""))
         .map_err(text_error)?;
-    let internal_notes =
-        parse_long_text("internal_notes", body.internal_notes.as_deref().unwrap_or(""))
-            .map_err(text_error)?;
+    let internal_notes = parse_long_text(
+        "internal_notes",
+        body.internal_notes.as_deref().unwrap_or(""),
+    )
+    .map_err(text_error)?;
     if kind == ObjectKind::Control && body.program_id.is_none() {
         return Err(ApiError::invalid(
             "missing_field",

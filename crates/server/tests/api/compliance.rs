@@ -36,7 +36,10 @@ async fn a_service_account_creates_a_control_owned_by_a_person_and_is_recorded_a
     assert_eq!(control["via_client_id"], sa.client_id.as_str());
     assert_eq!(control["created_via_client_id"], sa.client_id.as_str());
     let read = app
-        .get(&format!("/v1/controls/{}", control["id"].as_str().unwrap()), &sa.token)
+        .get(
+            &format!("/v1/controls/{}", control["id"].as_str().unwrap()),
+            &sa.token,
+        )
         .await
         .expect(200);
     assert_eq!(read.body, control);
@@ -61,7 +64,10 @@ async fn a_service_principal_never_owns_or_is_assigned_work(engine: Engine) {
             .expect_error(422, "service_principal_cannot_own");
         assert_field(&reply, "owner_id");
         let message = reply.body["error"]["message"].as_str().unwrap();
-        assert!(message.contains("person's id") || message.contains("id of an active person"), "{message}");
+        assert!(
+            message.contains("person's id") || message.contains("id of an active person"),
+            "{message}"
+        );
     }
     for collection in ["programs", "risks", "audits"] {
         app.post(
@@ -84,9 +90,17 @@ async fn a_service_principal_never_owns_or_is_assigned_work(engine: Engine) {
     assert_field(&reply, "assignee_id");
     // Updates too.
     let task = app
-        .create_object(&sa, "tasks", json!({"name": "Rotate keys", "owner_id": app.admin_id}))
+        .create_object(
+            &sa,
+            "tasks",
+            json!({"name": "Rotate keys", "owner_id": app.admin_id}),
+        )
         .await;
-    assert_eq!(task["assignee_id"], app.admin_id.as_str(), "assignee defaults to the owner");
+    assert_eq!(
+        task["assignee_id"],
+        app.admin_id.as_str(),
+        "assignee defaults to the owner"
+    );
     let path = format!("/v1/tasks/{}", task["id"].as_str().unwrap());
     for field in ["owner_id", "assignee_id"] {
         let reply = app
@@ -118,16 +132,31 @@ async fn owners_must_be_active_people_of_the_same_organization(engine: Engine) {
     .expect(200);
 
     let foreign = app
-        .post("/v1/risks", &sa.token, json!({"name": "r", "owner_id": other_admin}))
+        .post(
+            "/v1/risks",
+            &sa.token,
+            json!({"name": "r", "owner_id": other_admin}),
+        )
         .await
         .expect_error(422, "unknown_principal");
     let missing = app
-        .post("/v1/risks", &sa.token, json!({"name": "r", "owner_id": "usr_doesnotexist"}))
+        .post(
+            "/v1/risks",
+            &sa.token,
+            json!({"name": "r", "owner_id": "usr_doesnotexist"}),
+        )
         .await
         .expect_error(422, "unknown_principal");
-    assert_eq!(foreign.text, missing.text, "another org's person looks missing");
+    assert_eq!(
+        foreign.text, missing.text,
+        "another org's person looks missing"
+    );
     let reply = app
-        .post("/v1/risks", &sa.token, json!({"name": "r", "owner_id": inactive}))
+        .post(
+            "/v1/risks",
+            &sa.token,
+            json!({"name": "r", "owner_id": inactive}),
+        )
         .await
         .expect_error(422, "inactive_principal");
     assert_field(&reply, "owner_id");
@@ -138,11 +167,15 @@ async fn a_personal_client_acts_as_its_person_and_owns_by_default(engine: Engine
     app.enable_m2m().await;
     let me = app.personal_actor("compliance_manager").await;
 
-    let risk = app.create_object(&me, "risks", json!({"name": "Vendor lock-in"})).await;
+    let risk = app
+        .create_object(&me, "risks", json!({"name": "Vendor lock-in"}))
+        .await;
     assert_eq!(risk["owner_id"], me.principal_id.as_str());
     assert_eq!(risk["created_by"], me.principal_id.as_str());
     assert_eq!(risk["via_client_id"], me.client_id.as_str());
-    let task = app.create_object(&me, "tasks", json!({"name": "Review"})).await;
+    let task = app
+        .create_object(&me, "tasks", json!({"name": "Review"}))
+        .await;
     assert_eq!(task["owner_id"], me.principal_id.as_str());
     assert_eq!(task["assignee_id"], me.principal_id.as_str());
 
@@ -178,7 +211,11 @@ async fn external_auditors_see_and_update_only_audits_that_list_them(engine: Eng
         )
         .await;
     let unlisted = app
-        .create_object(&admin, "audits", json!({"name": "ISO", "owner_id": app.admin_id}))
+        .create_object(
+            &admin,
+            "audits",
+            json!({"name": "ISO", "owner_id": app.admin_id}),
+        )
         .await;
     let (listed_id, unlisted_id) = (
         listed["id"].as_str().unwrap(),
@@ -310,16 +347,29 @@ async fn another_organizations_objects_are_byte_identical_to_missing_ones(engine
             (reqwest::Method::DELETE, None),
         ] {
             let foreign = app
-                .call(method.clone(), &format!("/v1/{collection}/{id}"), &ours.token, body.clone())
+                .call(
+                    method.clone(),
+                    &format!("/v1/{collection}/{id}"),
+                    &ours.token,
+                    body.clone(),
+                )
                 .await
                 .expect_error(404, "not_found");
             let absent = app
-                .call(method.clone(), &format!("/v1/{collection}/{missing}"), &ours.token, body.clone())
+                .call(
+                    method.clone(),
+                    &format!("/v1/{collection}/{missing}"),
+                    &ours.token,
+                    body.clone(),
+                )
                 .await
                 .expect_error(404, "not_found");
             assert_eq!(foreign.text, absent.text, "{method} {collection}");
         }
-        let page = app.get(&format!("/v1/{collection}"), &ours.token).await.expect(200);
+        let page = app
+            .get(&format!("/v1/{collection}"), &ours.token)
+            .await
+            .expect(200);
         assert_eq!(page.body["data"], json!([]));
         app.get(&format!("/v1/{collection}/{id}"), &theirs.token)
             .await
@@ -358,7 +408,11 @@ async fn lists_page_with_opaque_cursors_that_cannot_be_replayed_or_edited(engine
     let mut made = Vec::new();
     for n in 0..5 {
         let risk = app
-            .create_object(&sa, "risks", json!({"name": format!("Risk {n}"), "owner_id": app.admin_id}))
+            .create_object(
+                &sa,
+                "risks",
+                json!({"name": format!("Risk {n}"), "owner_id": app.admin_id}),
+            )
             .await;
         made.push(risk["id"].as_str().unwrap().to_owned());
     }
@@ -396,7 +450,11 @@ async fn lists_page_with_opaque_cursors_that_cannot_be_replayed_or_edited(engine
     let last = edited.len() - 2;
     edited[last] = if edited[last] == b'A' { b'B' } else { b'A' };
     let edited = String::from_utf8(edited).unwrap();
-    for bad in [format!("{edited}.{tag}"), "garbage".to_owned(), format!("{payload}.")] {
+    for bad in [
+        format!("{edited}.{tag}"),
+        "garbage".to_owned(),
+        format!("{payload}."),
+    ] {
         app.get(&format!("/v1/risks?cursor={bad}"), &sa.token)
             .await
             .expect_error(400, "invalid_cursor");
@@ -419,11 +477,18 @@ async fn the_directory_marks_service_principals_and_deactivated_people(engine: E
     app.enable_m2m().await;
     let reader = app.sa_actor("user").await;
     let (gone, _) = app.add_person("compliance_manager").await;
-    app.patch(&format!("/api/v1/people/{gone}"), &app.admin, json!({"active": false}))
+    app.patch(
+        &format!("/api/v1/people/{gone}"),
+        &app.admin,
+        json!({"active": false}),
+    )
+    .await
+    .expect(200);
+
+    let all = app
+        .get("/v1/users?limit=500", &reader.token)
         .await
         .expect(200);
-
-    let all = app.get("/v1/users?limit=500", &reader.token).await.expect(200);
     let entries = all.body["data"].as_array().unwrap();
     let find = |id: &str| entries.iter().find(|e| e["id"] == id).cloned().unwrap();
     let sp = find(&reader.principal_id);
@@ -432,7 +497,10 @@ async fn the_directory_marks_service_principals_and_deactivated_people(engine: E
     assert_eq!(find(&app.admin_id)["type"], "person");
     assert_eq!(find(&gone)["active"], false);
 
-    let people = app.get("/v1/users?type=person", &reader.token).await.expect(200);
+    let people = app
+        .get("/v1/users?type=person", &reader.token)
+        .await
+        .expect(200);
     assert!(people.body["data"]
         .as_array()
         .unwrap()
@@ -461,8 +529,14 @@ async fn the_directory_marks_service_principals_and_deactivated_people(engine: E
 async fn missing_and_bad_tokens_are_401_and_missing_scopes_403_naming_the_scope(engine: Engine) {
     let app = spawn_app(engine).await;
     app.enable_m2m().await;
-    let reply = app.get("/v1/programs", "").await.expect_error(401, "invalid_token");
-    assert!(reply.headers["www-authenticate"].to_str().unwrap().starts_with("Bearer"));
+    let reply = app
+        .get("/v1/programs", "")
+        .await
+        .expect_error(401, "invalid_token");
+    assert!(reply.headers["www-authenticate"]
+        .to_str()
+        .unwrap()
+        .starts_with("Bearer"));
     let reply = app
         .get("/v1/programs", "not.a.token")
         .await
@@ -482,10 +556,17 @@ async fn missing_and_bad_tokens_are_401_and_missing_scopes_403_naming_the_scope(
     let token = app.token(&client_id, &secret).await;
     app.get("/v1/risks", &token).await.expect(200);
     let reply = app
-        .post("/v1/risks", &token, json!({"name": "r", "owner_id": app.admin_id}))
+        .post(
+            "/v1/risks",
+            &token,
+            json!({"name": "r", "owner_id": app.admin_id}),
+        )
         .await
         .expect_error(403, "insufficient_scope");
-    assert!(reply.body["error"]["message"].as_str().unwrap().contains("risk.create"));
+    assert!(reply.body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("risk.create"));
     assert!(reply.headers["www-authenticate"]
         .to_str()
         .unwrap()
@@ -538,7 +619,8 @@ async fn a_personal_client_follows_its_persons_role_changes(engine: Engine) {
     let app = spawn_app(engine).await;
     app.enable_m2m().await;
     let me = app.personal_actor("compliance_manager").await;
-    app.create_object(&me, "risks", json!({"name": "before"})).await;
+    app.create_object(&me, "risks", json!({"name": "before"}))
+        .await;
 
     app.patch(
         &format!("/api/v1/people/{}", me.principal_id),
@@ -563,22 +645,118 @@ async fn bad_input_is_refused_with_a_clear_code_and_never_a_server_error(engine:
     let owner = app.admin_id.clone();
     let many: Vec<String> = (0..51).map(|n| format!("usr_{n}")).collect();
     let cases: Vec<(&str, Value, u16, &str, Option<&str>)> = vec![
-        ("risks", json!({"owner_id": owner}), 422, "missing_field", Some("name")),
-        ("risks", json!({"name": "  ", "owner_id": owner}), 422, "invalid_field", Some("name")),
-        ("risks", json!({"name": "x".repeat(201), "owner_id": owner}), 422, "invalid_field", Some("name")),
-        ("risks", json!({"name": "a\u{1}b", "owner_id": owner}), 422, "invalid_field", Some("name")),
-        ("risks", json!({"name": "r", "owner_id": owner, "description": "d".repeat(10_001)}), 422, "invalid_field", Some("description")),
-        ("risks", json!({"name": 5, "owner_id": owner}), 400, "invalid_request", None),
-        ("risks", json!({"name": "r", "owner_id": owner, "colour": "red"}), 400, "invalid_request", None),
-        ("risks", json!(["not", "an", "object"]), 400, "invalid_request", None),
-        ("risks", json!({"name": "r", "owner_id": owner, "program_id": program}), 422, "field_not_allowed", Some("program_id")),
-        ("programs", json!({"name": "r", "owner_id": owner, "assignee_id": owner}), 422, "field_not_allowed", Some("assignee_id")),
-        ("tasks", json!({"name": "r", "owner_id": owner, "auditor_ids": []}), 422, "field_not_allowed", Some("auditor_ids")),
-        ("controls", json!({"name": "c", "owner_id": owner}), 422, "missing_field", Some("program_id")),
-        ("controls", json!({"name": "c", "owner_id": owner, "program_id": "prg_nope"}), 422, "unknown_program", Some("program_id")),
-        ("audits", json!({"name": "a", "owner_id": owner, "auditor_ids": many}), 422, "too_many_auditors", Some("auditor_ids")),
-        ("audits", json!({"name": "a", "owner_id": owner, "auditor_ids": ["usr_nobody"]}), 422, "unknown_principal", Some("auditor_ids")),
-        ("tasks", json!({"name": "t", "owner_id": owner, "assignee_id": ""}), 422, "unknown_principal", Some("assignee_id")),
+        (
+            "risks",
+            json!({"owner_id": owner}),
+            422,
+            "missing_field",
+            Some("name"),
+        ),
+        (
+            "risks",
+            json!({"name": "  ", "owner_id": owner}),
+            422,
+            "invalid_field",
+            Some("name"),
+        ),
+        (
+            "risks",
+            json!({"name": "x".repeat(201), "owner_id": owner}),
+            422,
+            "invalid_field",
+            Some("name"),
+        ),
+        (
+            "risks",
+            json!({"name": "a\u{1}b", "owner_id": owner}),
+            422,
+            "invalid_field",
+            Some("name"),
+        ),
+        (
+            "risks",
+            json!({"name": "r", "owner_id": owner, "description": "d".repeat(10_001)}),
+            422,
+            "invalid_field",
+            Some("description"),
+        ),
+        (
+            "risks",
+            json!({"name": 5, "owner_id": owner}),
+            400,
+            "invalid_request",
+            None,
+        ),
+        (
+            "risks",
+            json!({"name": "r", "owner_id": owner, "colour": "red"}),
+            400,
+            "invalid_request",
+            None,
+        ),
+        (
+            "risks",
+            json!(["not", "an", "object"]),
+            400,
+            "invalid_request",
+            None,
+        ),
+        (
+            "risks",
+            json!({"name": "r", "owner_id": owner, "program_id": program}),
+            422,
+            "field_not_allowed",
+            Some("program_id"),
+        ),
+        (
+            "programs",
+            json!({"name": "r", "owner_id": owner, "assignee_id": owner}),
+            422,
+            "field_not_allowed",
+            Some("assignee_id"),
+        ),
+        (
+            "tasks",
+            json!({"name": "r", "owner_id": owner, "auditor_ids": []}),
+            422,
+            "field_not_allowed",
+            Some("auditor_ids"),
+        ),
+        (
+            "controls",
+            json!({"name": "c", "owner_id": owner}),
+            422,
+            "missing_field",
+            Some("program_id"),
+        ),
+        (
+            "controls",
+            json!({"name": "c", "owner_id": owner, "program_id": "prg_nope"}),
+            422,
+            "unknown_program",
+            Some("program_id"),
+        ),
+        (
+            "audits",
+            json!({"name": "a", "owner_id": owner, "auditor_ids": many}),
+            422,
+            "too_many_auditors",
+            Some("auditor_ids"),
+        ),
+        (
+            "audits",
+            json!({"name": "a", "owner_id": owner, "auditor_ids": ["usr_nobody"]}),
+            422,
+            "unknown_principal",
+            Some("auditor_ids"),
+        ),
+        (
+            "tasks",
+            json!({"name": "t", "owner_id": owner, "assignee_id": ""}),
+            422,
+            "unknown_principal",
+            Some("assignee_id"),
+        ),
         ("widgets", json!({"name": "w"}), 404, "not_found", None),
     ];
     for (collection, body, status, code, field) in cases {

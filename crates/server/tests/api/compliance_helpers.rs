@@ -16,10 +16,6 @@ pub struct Actor {
     pub principal_id: String,
     /// The API client.
     pub client_id: String,
-    /// Its secret (to get another token).
-    pub secret: String,
-    /// For personal clients: the person's session token.
-    pub session: Option<String>,
 }
 
 /// Every scope a role permits, as names.
@@ -45,8 +41,6 @@ impl TestApp {
             token,
             principal_id,
             client_id,
-            secret,
-            session: None,
         }
     }
 
@@ -68,8 +62,6 @@ impl TestApp {
             token,
             principal_id: person_id,
             client_id,
-            secret,
-            session: Some(session),
         }
     }
 
@@ -124,7 +116,10 @@ impl TestApp {
             )
             .await
             .expect(201);
-        let client_id = reply.body["client"]["client_id"].as_str().unwrap().to_owned();
+        let client_id = reply.body["client"]["client_id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
         let secret = reply.body["secret"]["value"].as_str().unwrap().to_owned();
         let principal_id = reply.body["client"]["principal"]["id"]
             .as_str()
@@ -138,8 +133,6 @@ impl TestApp {
                 token,
                 principal_id,
                 client_id,
-                secret,
-                session: Some(session),
             },
         )
     }

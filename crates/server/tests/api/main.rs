@@ -8,6 +8,7 @@ mod mgmt_helpers;
 mod audit_log;
 mod clients;
 mod compliance;
+mod compliance_matrix;
 mod drafts;
 mod errors;
 mod governance;
