@@ -233,7 +233,8 @@ fn extractor_rejection(status: StatusCode) -> ApiError {
 async fn request_context(request: Request, next: Next) -> Response {
     let id = tollgate_domain::ids::random_base62(&mut rand::thread_rng(), 16);
     let span = tracing::debug_span!("request", id = %id, method = %request.method(), path = %request.uri().path());
-    let json_api = request.uri().path().starts_with("/api/");
+    let path = request.uri().path();
+    let json_api = path.starts_with("/api/") || path.starts_with("/v1/") || path == "/v1";
     async move {
         let started = std::time::Instant::now();
         let mut response = next.run(request).await;

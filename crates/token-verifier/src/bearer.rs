@@ -19,8 +19,8 @@ use axum::response::{IntoResponse, Response};
 /// Why a request carrying no valid bearer token was refused; answers per RFC 6750 §3.
 #[derive(Debug, thiserror::Error)]
 pub enum BearerRejection {
-    /// No `Authorization: Bearer` credentials at all: 401 with a bare `WWW-Authenticate: Bearer`
-    /// challenge (RFC 6750 §3.1: no error code when the request lacks authentication).
+    /// No `Authorization: Bearer` credentials at all: 401 with a `WWW-Authenticate: Bearer`
+    /// challenge carrying `error="invalid_token"`, as Tollgate's contract asks for every missing or bad token.
     #[error("the request has no bearer token")]
     Missing,
     /// A token was sent and refused: 401 `invalid_token` (RFC 6750 §3.1), or 503 when the
@@ -32,9 +32,13 @@ pub enum BearerRejection {
 impl IntoResponse for BearerRejection {
     fn into_response(self) -> Response {
         match self {
+            // Tollgate's contract answers every missing or bad token with `invalid_token`
+            // in the challenge (a stricter reading of RFC 6750 §3.1 would omit it here).
             BearerRejection::Missing => error_response(
                 StatusCode::UNAUTHORIZED,
-                Some(HeaderValue::from_static("Bearer")),
+                Some(HeaderValue::from_static(
+                    "Bearer error=\"invalid_token\", error_description=\"this request needs a Bearer access token\"",
+                )),
                 "invalid_token",
                 "this request needs a Bearer access token",
             ),
