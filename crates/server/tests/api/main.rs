@@ -2,8 +2,8 @@
 
 mod compliance_helpers;
 mod helpers;
-mod oauth_helpers;
 mod mgmt_helpers;
+mod oauth_helpers;
 
 mod audit_log;
 mod clients;
