@@ -1,7 +1,7 @@
 //! Storage of the compliance resource API's objects (programs, controls, risks, tasks,
 //! audits) and of the auditors each audit lists.
 //!
-//! Like [`crate::queries`], the SQL is written once in [`compliance_queries!`], expanded inside
+//! Like `queries.rs`, the SQL is written once in `compliance_queries!`, expanded inside
 //! `impl SqliteStore` and `impl PgStore`, and reached through [`Store`]'s delegating methods.
 //! This module re-checks, inside each write transaction and with the rows locked, the facts the
 //! server already validated (owners and assignees are still active people of the organization,

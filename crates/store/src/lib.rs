@@ -1,6 +1,6 @@
 //! Tollgate's storage: durable state on SQLite (the embedded default) or PostgreSQL.
 //!
-//! Both engines run the same SQL, written once in [`queries`] and expanded for each engine,
+//! Both engines run the same SQL, written once in `queries.rs` and expanded for each engine,
 //! so they cannot drift apart; only connection set-up, migrations (same numbers, each in its
 //! engine's dialect) and how a write transaction takes its lock differ. The server holds one
 //! [`Store`] and never asks which engine is underneath.
