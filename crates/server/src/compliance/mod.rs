@@ -14,6 +14,7 @@
 //! or change API clients, secrets or sessions, and never issues tokens.
 
 pub mod objects;
+pub mod openapi;
 pub mod users;
 
 use crate::error::ApiError;

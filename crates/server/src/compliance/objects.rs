@@ -28,14 +28,16 @@ use tollgate_store::compliance::{
     ComplianceChanges, ComplianceObject, ComplianceWriteError, NewComplianceObject,
 };
 use tollgate_token_verifier::AccessClaims;
+use utoipa::{IntoParams, ToSchema};
 
 /// A compliance object as the caller may see it.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct ObjectDto {
     /// `prg_…`, `ctl_…`, `rsk_…`, `tsk_…` or `aud_…`
     pub id: String,
     /// `program`, `control`, `risk`, `task` or `audit`.
     #[serde(rename = "type")]
+    #[schema(schema_with = object_type_schema)]
     pub kind: &'static str,
     /// Name.
     pub name: String,
@@ -94,8 +96,17 @@ impl ObjectDto {
     }
 }
 
+/// The schema of [`ObjectDto::kind`]: the wire names of [`ObjectKind::ALL`].
+fn object_type_schema() -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(ObjectKind::ALL.map(ObjectKind::as_str)))
+        .description(Some("`program`, `control`, `risk`, `task` or `audit`."))
+        .build()
+}
+
 /// A page of objects.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct ObjectPage {
     /// Objects, by id.
     pub data: Vec<ObjectDto>,
@@ -105,7 +116,7 @@ pub struct ObjectPage {
 
 /// The body of a create or update; which fields apply depends on the kind. On update, an
 /// absent (or `null`) field is left alone; `auditor_ids` replaces the whole list.
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ObjectBody {
     /// 1–200 characters; required on create.
@@ -125,10 +136,16 @@ pub struct ObjectBody {
     pub auditor_ids: Option<Vec<String>>,
 }
 
-#[derive(Deserialize)]
+/// List parameters. `limit` is read as text so that a bad one gets the API's own 400
+/// (`invalid_limit`); the document shows the integer it must be.
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
+    /// Objects per page, 1–500 (default 100).
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 500)]
     limit: Option<String>,
+    /// `next_cursor` of the previous page, unchanged.
     cursor: Option<String>,
 }
 
@@ -584,4 +601,90 @@ pub async fn remove(
         .await
         .map_err(write_error)?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The OpenAPI description of each collection's operations. The handlers above serve every
+/// collection from one route (`/v1/{collection}`), but the document names each concrete path
+/// with its own scope, so this module declares one documented (never routed, never called)
+/// function per path and verb. Shapes come from the DTOs above; only the paths, scopes and
+/// wording are spelled out here.
+pub mod paths {
+    use super::{ListQuery, ObjectBody, ObjectDto, ObjectPage};
+    use crate::compliance::openapi::{
+        BadRequest, Conflict, Forbidden, NotFound, Unauthorized, Unprocessable,
+    };
+
+    macro_rules! collection_paths {
+        ($(
+            $kind:tt at $collection:tt and $item:tt, id $id_example:tt:
+            fn $list:ident, $get:ident, $create:ident, $update:ident, $remove:ident;
+            scopes $read:tt, $create_scope:tt, $update_scope:tt, $delete_scope:tt;
+            delete also refuses [$($delete_refusal:ident),*];
+        )*) => {$(
+            #[utoipa::path(get, path = $collection, tag = "compliance", params(ListQuery),
+                summary = concat!("List ", $kind, "s"),
+                description = concat!("Lists the organization's ", $kind, "s by id, a page at a time (`limit` 1–500, default 100; `cursor` from the previous page). External auditors get only the audits that list them."),
+                security(("bearer_access_token" = [$read])),
+                responses((status = 200, body = ObjectPage), BadRequest, Unauthorized, Forbidden))]
+            pub fn $list() {}
+
+            #[utoipa::path(get, path = $item, tag = "compliance",
+                params(("id" = String, Path, description = concat!("The ", $kind, "'s id (`", $id_example, "`)"))),
+                summary = concat!("Read a ", $kind),
+                description = "Reads one object. Restricted fields (`internal_notes`) appear only for Admin and API admin principals.",
+                security(("bearer_access_token" = [$read])),
+                responses((status = 200, body = ObjectDto), Unauthorized, Forbidden, NotFound))]
+            pub fn $get() {}
+
+            #[utoipa::path(post, path = $collection, tag = "compliance", request_body = ObjectBody,
+                summary = concat!("Create a ", $kind),
+                description = "Creates an object owned by a person: `owner_id`, or by default a personal client's own person. A service-account client must pass `owner_id` naming a person; a service principal as owner or assignee is refused with 422 `service_principal_cannot_own`. Fields of other kinds are refused with 422 `field_not_allowed`.",
+                security(("bearer_access_token" = [$create_scope])),
+                responses((status = 201, body = ObjectDto), BadRequest, Unauthorized, Forbidden, Unprocessable))]
+            pub fn $create() {}
+
+            #[utoipa::path(patch, path = $item, tag = "compliance", request_body = ObjectBody,
+                params(("id" = String, Path, description = concat!("The ", $kind, "'s id (`", $id_example, "`)"))),
+                summary = concat!("Update a ", $kind),
+                description = "Changes the fields sent; absent or `null` fields are left alone and `auditor_ids` replaces the whole list. The ownership rule applies to a new owner or assignee. External auditors may change an audit's name and description, not its owner or auditors.",
+                security(("bearer_access_token" = [$update_scope])),
+                responses((status = 200, body = ObjectDto), BadRequest, Unauthorized, Forbidden, NotFound, Unprocessable))]
+            pub fn $update() {}
+
+            #[utoipa::path(delete, path = $item, tag = "compliance",
+                params(("id" = String, Path, description = concat!("The ", $kind, "'s id (`", $id_example, "`)"))),
+                summary = concat!("Delete a ", $kind),
+                description = "Deletes the object (a program only once it has no controls).",
+                security(("bearer_access_token" = [$delete_scope])),
+                responses((status = 204, description = "Deleted"), Unauthorized, Forbidden, NotFound $(, $delete_refusal)*))]
+            pub fn $remove() {}
+        )*};
+    }
+
+    collection_paths! {
+        "program" at "/v1/programs" and "/v1/programs/{id}", id "prg_…":
+        fn list_programs, get_program, create_program, update_program, delete_program;
+        scopes "program.read", "program.create", "program.update", "program.delete";
+        delete also refuses [Conflict];
+
+        "control" at "/v1/controls" and "/v1/controls/{id}", id "ctl_…":
+        fn list_controls, get_control, create_control, update_control, delete_control;
+        scopes "control.read", "control.create", "control.update", "control.delete";
+        delete also refuses [];
+
+        "risk" at "/v1/risks" and "/v1/risks/{id}", id "rsk_…":
+        fn list_risks, get_risk, create_risk, update_risk, delete_risk;
+        scopes "risk.read", "risk.create", "risk.update", "risk.delete";
+        delete also refuses [];
+
+        "task" at "/v1/tasks" and "/v1/tasks/{id}", id "tsk_…":
+        fn list_tasks, get_task, create_task, update_task, delete_task;
+        scopes "task.read", "task.create", "task.update", "task.delete";
+        delete also refuses [];
+
+        "audit" at "/v1/audits" and "/v1/audits/{id}", id "aud_…":
+        fn list_audits, get_audit, create_audit, update_audit, delete_audit;
+        scopes "audit.read", "audit.create", "audit.update", "audit.delete";
+        delete also refuses [];
+    }
 }

@@ -2,6 +2,7 @@
 //! each marked with its `type` and `active` state so that a UI can keep service principals
 //! (and deactivated people) out of owner and assignee pickers. Needs `user.read`.
 
+use super::openapi::{BadRequest, Forbidden, NotFound, Unauthorized};
 use super::{authorize, next_cursor, page, parse_query, V1Result};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -12,11 +13,12 @@ use tollgate_domain::scope::{Action, Object};
 use tollgate_domain::{PrincipalKind, Role, Scope};
 use tollgate_store::Principal;
 use tollgate_token_verifier::AccessClaims;
+use utoipa::{IntoParams, ToSchema};
 
 const COLLECTION: &str = "users";
 
 /// One entry of the directory.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct DirectoryEntry {
     /// `usr_…` or `sp_…`
     pub id: String,
@@ -48,7 +50,7 @@ impl From<Principal> for DirectoryEntry {
 }
 
 /// A page of the directory.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct DirectoryPage {
     /// Entries, by id.
     pub data: Vec<DirectoryEntry>,
@@ -56,13 +58,20 @@ pub struct DirectoryPage {
     pub next_cursor: Option<String>,
 }
 
-/// `GET /v1/users` parameters.
-#[derive(Deserialize)]
+/// `GET /v1/users` parameters. `limit` is read as text so that a bad one gets the API's own
+/// 400 (`invalid_limit`); the document shows the integer it must be.
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
+    /// Entries per page, 1–500 (default 100).
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 500)]
     limit: Option<String>,
+    /// `next_cursor` of the previous page, unchanged.
     cursor: Option<String>,
+    /// Only this kind of principal.
     #[serde(rename = "type")]
+    #[param(value_type = Option<PrincipalKind>)]
     kind: Option<String>,
 }
 
@@ -71,6 +80,9 @@ fn user_read() -> Scope {
 }
 
 /// Lists the directory by id (`?type=person|service_principal`, `limit`, `cursor`).
+#[utoipa::path(get, path = "/v1/users", tag = "compliance", params(ListQuery),
+    security(("bearer_access_token" = ["user.read"])),
+    responses((status = 200, body = DirectoryPage), BadRequest, Unauthorized, Forbidden))]
 pub async fn list(
     State(state): State<AppState>,
     claims: AccessClaims,
@@ -111,6 +123,10 @@ pub async fn list(
 }
 
 /// Reads one directory entry; other organizations' principals are 404 like missing ones.
+#[utoipa::path(get, path = "/v1/users/{id}", tag = "compliance",
+    params(("id" = String, Path, description = "A `usr_…` or `sp_…` id")),
+    security(("bearer_access_token" = ["user.read"])),
+    responses((status = 200, body = DirectoryEntry), Unauthorized, Forbidden, NotFound))]
 pub async fn get(
     State(state): State<AppState>,
     Path(id): Path<String>,

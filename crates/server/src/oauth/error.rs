@@ -3,7 +3,38 @@
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use serde::Serialize;
 use tollgate_store::StoreError;
+use utoipa::ToSchema;
+
+/// The body of every OAuth error answer (RFC 6749 §5.2; RFC 7009 and RFC 7662 reuse it).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OAuthErrorBody {
+    /// `invalid_request`, `invalid_client`, `unsupported_grant_type`, `invalid_scope`,
+    /// `invalid_target` (RFC 8707), `slow_down` or `temporarily_unavailable`.
+    #[schema(example = "invalid_client")]
+    pub error: &'static str,
+    /// What happened and what to do, for a person.
+    pub error_description: String,
+}
+
+/// 401 `invalid_client` as documented in the OpenAPI document (documentation only).
+#[derive(utoipa::IntoResponses)]
+#[response(status = 401, description = "`invalid_client`: the same answer whatever was wrong (unknown client, wrong or expired secret, M2M access off, deactivated creator)",
+    headers(("WWW-Authenticate" = String, description = "`Basic realm=\"tollgate\", charset=\"UTF-8\"`")))]
+pub struct InvalidClient(pub OAuthErrorBody);
+
+/// 429 `slow_down` as documented in the OpenAPI document (documentation only).
+#[derive(utoipa::IntoResponses)]
+#[response(status = 429, description = "`slow_down`: too many failed authentications from this client or address",
+    headers(("Retry-After" = u64, description = "Seconds to wait")))]
+pub struct SlowDown(pub OAuthErrorBody);
+
+/// 503 `temporarily_unavailable` as documented in the OpenAPI document (documentation only).
+#[derive(utoipa::IntoResponses)]
+#[response(status = 503, description = "`temporarily_unavailable`: storage or signing failed; the cause is logged, not sent",
+    headers(("Retry-After" = u64, description = "Seconds to wait")))]
+pub struct Unavailable(pub OAuthErrorBody);
 
 /// An error of the OAuth endpoints.
 #[derive(Debug)]
@@ -95,8 +126,10 @@ impl From<StoreError> for OAuthError {
 
 impl IntoResponse for OAuthError {
     fn into_response(self) -> Response {
-        let body =
-            serde_json::json!({ "error": self.error, "error_description": self.description });
+        let body = OAuthErrorBody {
+            error: self.error,
+            error_description: self.description,
+        };
         let mut response = (self.status, Json(body)).into_response();
         let headers = response.headers_mut();
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

@@ -2,7 +2,7 @@
 //! the caller to authenticate as an API client, like the token endpoint.
 
 use super::client_auth::{authenticate, Authenticated};
-use super::error::OAuthError;
+use super::error::{InvalidClient, OAuthError, OAuthErrorBody, SlowDown, Unavailable};
 use super::{form, liveness};
 use crate::state::AppState;
 use axum::body::Bytes;
@@ -15,7 +15,71 @@ use base64::Engine;
 use chrono::{TimeZone, Utc};
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use tollgate_domain::{PrincipalKind, Role};
 use tollgate_token_verifier::AccessClaims;
+use utoipa::ToSchema;
+
+/// The form fields of an introspection request (RFC 7662 §2.1), for the OpenAPI document
+/// only: [`introspect`] reads the form itself ([`form::parse`]).
+#[derive(ToSchema)]
+pub struct IntrospectionRequest {
+    /// The access token to examine.
+    pub token: String,
+    /// Accepted and ignored: every token this server issues is an access token.
+    pub token_type_hint: Option<String>,
+    /// `client_secret_post`: the calling client's ID, with `client_secret`.
+    pub client_id: Option<String>,
+    /// `client_secret_post`: the calling client's secret.
+    pub client_secret: Option<String>,
+}
+
+/// The form fields of a revocation request (RFC 7009 §2.1), for the OpenAPI document only:
+/// [`revoke`] reads the form itself ([`form::parse`]).
+#[derive(ToSchema)]
+pub struct RevocationRequest {
+    /// The access token to revoke (one of the calling client's own).
+    pub token: String,
+    /// Accepted and ignored: every token this server issues is an access token.
+    pub token_type_hint: Option<String>,
+    /// `client_secret_post`: the calling client's ID, with `client_secret`.
+    pub client_id: Option<String>,
+    /// `client_secret_post`: the calling client's secret.
+    pub client_secret: Option<String>,
+}
+
+/// An introspection answer (RFC 7662 §2.2), for the OpenAPI document: [`introspect`] writes
+/// it. An inactive token is only `{"active": false}`; an active one carries its claims.
+#[derive(ToSchema)]
+pub struct IntrospectionResponse {
+    /// Whether the token is live and belongs to the caller's organization.
+    pub active: bool,
+    /// Granted scopes, space-delimited.
+    pub scope: Option<String>,
+    /// The client the token was issued to.
+    pub client_id: Option<String>,
+    /// Always `Bearer`.
+    pub token_type: Option<String>,
+    /// Expiry, seconds since the epoch.
+    pub exp: Option<i64>,
+    /// Issue time, seconds since the epoch.
+    pub iat: Option<i64>,
+    /// Not before, seconds since the epoch.
+    pub nbf: Option<i64>,
+    /// The acting principal (`usr_…` or `sp_…`).
+    pub sub: Option<String>,
+    /// Audiences.
+    pub aud: Option<Vec<String>>,
+    /// Issuer.
+    pub iss: Option<String>,
+    /// Token id.
+    pub jti: Option<String>,
+    /// Organization.
+    pub org: Option<String>,
+    /// The principal's role when the token was issued.
+    pub role: Option<Role>,
+    /// `person` (personal clients) or `service_principal`.
+    pub principal_type: Option<PrincipalKind>,
+}
 
 async fn authenticated_request(
     state: &AppState,
@@ -48,6 +112,14 @@ async fn verify(state: &AppState, token: &str) -> Option<AccessClaims> {
 
 /// Answers whether a token is active and, if so, its claims. Tokens of other organizations,
 /// and unknown, expired, revoked or malformed ones, are all just `{"active": false}`.
+#[utoipa::path(post, path = "/oauth/introspect", tag = "oauth",
+    summary = "Introspect an access token (RFC 7662)",
+    request_body(content = IntrospectionRequest, content_type = "application/x-www-form-urlencoded"),
+    security(("client_secret_basic" = [])),
+    responses(
+        (status = 200, body = IntrospectionResponse),
+        (status = 400, description = "`invalid_request`: no `token`, a malformed form or parameters in the URL", body = OAuthErrorBody),
+        InvalidClient, SlowDown, Unavailable))]
 pub async fn introspect(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -87,6 +159,14 @@ pub async fn introspect(
 
 /// Revokes one of the caller's own access tokens. Unknown, invalid or foreign tokens get
 /// the same 200 and change nothing (RFC 7009 §2.2); a storage failure is 503, never 200.
+#[utoipa::path(post, path = "/oauth/revoke", tag = "oauth",
+    summary = "Revoke an access token (RFC 7009)",
+    request_body(content = RevocationRequest, content_type = "application/x-www-form-urlencoded"),
+    security(("client_secret_basic" = [])),
+    responses(
+        (status = 200, description = "Revoked, or nothing to revoke (unknown, invalid or another client's token); empty body"),
+        (status = 400, description = "`invalid_request`: no `token`, a malformed form or parameters in the URL", body = OAuthErrorBody),
+        InvalidClient, SlowDown, Unavailable))]
 pub async fn revoke(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,

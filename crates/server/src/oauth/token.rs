@@ -2,7 +2,7 @@
 //! access tokens.
 
 use super::client_auth::authenticate;
-use super::error::OAuthError;
+use super::error::{InvalidClient, OAuthError, OAuthErrorBody, SlowDown, Unavailable};
 use super::form;
 use crate::state::AppState;
 use axum::body::Bytes;
@@ -13,16 +13,47 @@ use axum::Json;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chrono::Utc;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use tollgate_domain::{ClientType, PrincipalKind, ScopeSet};
+use utoipa::ToSchema;
+
+/// The form fields of a token request (RFC 6749 §4.4.2), for the OpenAPI document only:
+/// [`issue`] reads the form itself ([`form::parse`]) so it can refuse repeated parameters and
+/// parameters in the URL. Empty values count as absent.
+#[derive(ToSchema)]
+pub struct TokenRequest {
+    /// The only grant: `client_credentials`.
+    pub grant_type: GrantType,
+    /// Space-delimited scopes to narrow the token to; by default every scope of the client
+    /// that its principal's current role permits.
+    #[schema(example = "control.read control.create")]
+    pub scope: Option<String>,
+    /// RFC 8707 resource indicator: the audience the token is for (one the server is
+    /// configured to issue for); by default the server's default audience.
+    pub resource: Option<String>,
+    /// `client_secret_post` (RFC 6749 §2.3.1): the client ID, sent with `client_secret`
+    /// instead of HTTP Basic credentials (never both).
+    pub client_id: Option<String>,
+    /// `client_secret_post`: the client secret (`tgs_…`).
+    pub client_secret: Option<String>,
+}
+
+/// The grant types the token endpoint accepts.
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum GrantType {
+    /// RFC 6749 §4.4.
+    ClientCredentials,
+}
 
 /// The successful answer (RFC 6749 §5.1). No refresh token.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct TokenResponse {
-    /// The JWT.
+    /// The JWT (RFC 9068, `typ: at+jwt`).
     pub access_token: String,
     /// Always `Bearer`.
+    #[schema(example = "Bearer")]
     pub token_type: &'static str,
     /// Seconds until it expires.
     pub expires_in: i64,
@@ -48,6 +79,15 @@ struct Claims<'a> {
 }
 
 /// Issues an access token.
+#[utoipa::path(post, path = "/oauth/token", tag = "oauth",
+    summary = "Issue an access token (client credentials)",
+    description = "RFC 6749 §4.4: the client authenticates with HTTP Basic (`client_secret_basic`: client ID and secret, each form-urlencoded, RFC 6749 §2.3.1) or with `client_id` and `client_secret` in the form (`client_secret_post`), and receives an RFC 9068 JWT access token. No refresh token.",
+    request_body(content = TokenRequest, content_type = "application/x-www-form-urlencoded"),
+    security(("client_secret_basic" = [])),
+    responses(
+        (status = 200, body = TokenResponse, headers(("Cache-Control" = String, description = "`no-store`"))),
+        (status = 400, description = "`invalid_request`, `unsupported_grant_type`, `invalid_scope` or `invalid_target`", body = OAuthErrorBody),
+        InvalidClient, SlowDown, Unavailable))]
 pub async fn issue(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
