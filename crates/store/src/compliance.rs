@@ -453,13 +453,19 @@ macro_rules! compliance_queries {
             Self::read_objects(&mut conn, rows).await
         }
 
-        /// Changes an object, re-checking the references it changes.
+        /// Changes an object, re-checking the references it changes. With `listed`, the
+        /// object must (still, under the row lock) be an audit that lists that principal as an
+        /// auditor, else it is [`ComplianceWriteError::NotFound`]: an External auditor taken
+        /// off an audit while its request was in flight cannot change it.
+        ///
+        /// [`ComplianceWriteError::NotFound`]: $crate::compliance::ComplianceWriteError::NotFound
         #[allow(clippy::too_many_arguments)]
         pub async fn update_compliance_object(
             &self,
             org_id: &str,
             kind: tollgate_domain::compliance::ObjectKind,
             id: &str,
+            listed: Option<&str>,
             ch: &$crate::compliance::ComplianceChanges,
             actor_id: &str,
             client_id: &str,
@@ -478,6 +484,18 @@ macro_rules! compliance_queries {
             .await?;
             if exists.is_none() {
                 return Err($crate::compliance::ComplianceWriteError::NotFound);
+            }
+            if let Some(principal_id) = listed {
+                let listing: Option<String> = sqlx::query_scalar(
+                    "SELECT audit_id FROM compliance_auditors WHERE audit_id = $1 AND principal_id = $2",
+                )
+                .bind(id)
+                .bind(principal_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+                if listing.is_none() {
+                    return Err($crate::compliance::ComplianceWriteError::NotFound);
+                }
             }
             Self::lock_references(
                 &mut tx,
@@ -621,21 +639,22 @@ impl Store {
         delegate_compliance!(self.list_compliance_objects(org_id, kind, after_id, limit, listed))
     }
 
-    /// Changes an object, recording who changed it and through which client.
+    /// Changes an object, recording who changed it and through which client; with `listed`,
+    /// only an audit that lists that principal as an auditor (checked under the row lock).
     #[allow(clippy::too_many_arguments)]
     pub async fn update_compliance_object(
         &self,
         org_id: &str,
         kind: ObjectKind,
         id: &str,
+        listed: Option<&str>,
         changes: &ComplianceChanges,
         actor_id: &str,
         client_id: &str,
         now: DateTime<Utc>,
     ) -> Result<ComplianceObject, ComplianceWriteError> {
-        delegate_compliance!(
-            self.update_compliance_object(org_id, kind, id, changes, actor_id, client_id, now)
-        )
+        delegate_compliance!(self
+            .update_compliance_object(org_id, kind, id, listed, changes, actor_id, client_id, now))
     }
 
     /// Deletes an object; a program only once it has no controls.

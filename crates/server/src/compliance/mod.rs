@@ -3,9 +3,9 @@
 //!
 //! It is built the way any resource server would use Tollgate: the token is checked by
 //! `tollgate-token-verifier`'s [`AccessClaims`] extractor, then [`authorize`] applies, in
-//! order, the scope the operation needs (403 `insufficient_scope` naming it), the token's
-//! liveness ([`crate::oauth::liveness::is_live`]: deleted client, deactivated person, M2M off
-//! or revoked token are 401 `invalid_token` within a second), and the acting principal's
+//! order, the token's liveness ([`crate::oauth::liveness::is_live`]: deleted client,
+//! deactivated person, M2M off or revoked token are 401 `invalid_token` within a second), the
+//! scope the operation needs (403 `insufficient_scope` naming it), and the acting principal's
 //! *current* role (a personal client follows its person's role). Record rules (External
 //! auditors see only audits that list them), restricted fields and the ownership rule are
 //! applied by the handlers with the pure rules of `tollgate_domain::compliance`.
@@ -121,11 +121,12 @@ impl Caller {
     }
 }
 
-/// Admits a verified token for an operation needing `scope`: the token must grant it
-/// (403 otherwise), still be live (401 otherwise), and its principal's current role must
+/// Admits a verified token for an operation needing `scope`: the token must still be live
+/// (401 otherwise), grant the scope (403 otherwise), and its principal's current role must
 /// still permit it (403: a personal client follows its person's role changes).
 pub async fn authorize(state: &AppState, claims: AccessClaims, scope: Scope) -> V1Result<Caller> {
-    claims.require_scope(&scope.to_string())?;
+    // A dead token is 401 whatever it asks for: liveness comes before the scope, so a
+    // deleted client's token never learns which scopes an operation needs.
     if !crate::oauth::liveness::is_live(state, &claims).await? {
         return Err(V1Error::NotLive);
     }
@@ -135,6 +136,7 @@ pub async fn authorize(state: &AppState, claims: AccessClaims, scope: Scope) -> 
         .await?
         .filter(|p| p.active && p.kind.as_str() == claims.principal_type.as_str())
         .ok_or(V1Error::NotLive)?;
+    claims.require_scope(&scope.to_string())?;
     if !principal.role.permissions().contains(scope) {
         return Err(InsufficientScope {
             scope: scope.to_string(),

@@ -18,9 +18,10 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use tollgate_domain::compliance::{
-    check_auditor, check_responsible, default_owner, may_see_record, may_write_restricted_fields,
-    only_listed_audits, parse_long_text, parse_object_name, ObjectKind, ObjectTextError,
-    PrincipalFacts, ResponsibilityError, ResponsibleField, AUDITOR_LOCKED_FIELDS, MAX_AUDITORS,
+    check_auditor, check_responsible, default_owner, is_record_id, may_see_record,
+    may_write_restricted_fields, only_listed_audits, parse_long_text, parse_object_name,
+    ObjectKind, ObjectTextError, PrincipalFacts, ResponsibilityError, ResponsibleField,
+    AUDITOR_LOCKED_FIELDS, MAX_AUDITORS,
 };
 use tollgate_domain::ids::new_id;
 use tollgate_domain::scope::Action;
@@ -246,6 +247,14 @@ fn check_fields_apply(kind: ObjectKind, body: &ObjectBody) -> Result<(), ApiErro
     if body.auditor_ids.is_some() && kind != ObjectKind::Audit {
         return Err(not_allowed("auditor_ids", kind));
     }
+    // A malformed program id names no program; it is refused before any lookup.
+    if body
+        .program_id
+        .as_deref()
+        .is_some_and(|id| !is_record_id(id) || !id.starts_with(ObjectKind::Program.id_prefix()))
+    {
+        return Err(unknown_program());
+    }
     Ok(())
 }
 
@@ -297,10 +306,15 @@ async fn check_principals(
     if ids.is_empty() {
         return Ok(());
     }
-    let found: HashMap<String, PrincipalFacts> = state
-        .store
-        .principals_by_ids(caller.org(), &ids)
-        .await?
+    // A malformed id names nobody: it is left out of the lookup (so it never reaches the
+    // database) and is then refused as unknown, like an id of another organization.
+    ids.retain(|id| is_record_id(id));
+    let rows = if ids.is_empty() {
+        Vec::new()
+    } else {
+        state.store.principals_by_ids(caller.org(), &ids).await?
+    };
+    let found: HashMap<String, PrincipalFacts> = rows
         .into_iter()
         .map(|p| {
             (
@@ -334,7 +348,7 @@ async fn load_visible(
     kind: ObjectKind,
     id: &str,
 ) -> Result<ComplianceObject, ApiError> {
-    let object = if id.starts_with(kind.id_prefix()) {
+    let object = if is_record_id(id) && id.starts_with(kind.id_prefix()) {
         state
             .store
             .get_compliance_object(caller.org(), kind, id)
@@ -576,6 +590,7 @@ pub async fn update(
             caller.org(),
             kind,
             &id,
+            only_listed_audits(caller.principal.role).then_some(caller.principal.id.as_str()),
             &changes,
             &caller.principal.id,
             &caller.claims.client_id,

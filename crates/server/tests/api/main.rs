@@ -8,6 +8,7 @@ mod oauth_helpers;
 mod audit_log;
 mod clients;
 mod compliance;
+mod compliance_edges;
 mod compliance_matrix;
 mod drafts;
 mod errors;
