@@ -1,21 +1,25 @@
 //! `tollgate bench`: measures the token endpoint end to end.
 //!
-//! Starts a real server in this process on `127.0.0.1:0` over a temporary SQLite database (or
-//! the `--database-url` given), creates an organization, turns M2M on and registers clients
-//! through the management API over HTTP, then drives `POST /oauth/token` (client credentials,
-//! `client_secret_basic`) from a fixed number of keep-alive connections, round-robin over the
-//! clients. Prints tokens/s, latency percentiles, errors, and the memory of this process,
-//! which holds both the server and the load generator. It touches no existing data: the
-//! temporary directory is removed at the end, and with `--database-url` it adds one new
-//! organization.
+//! Starts a real server as a child process (`tollgate serve` from this same binary) on
+//! `127.0.0.1:0` over a temporary SQLite database (or the `--database-url` given), creates an
+//! organization, turns M2M on and registers clients through the management API over HTTP,
+//! then drives `POST /oauth/token` (client credentials, `client_secret_basic`) from a fixed
+//! number of keep-alive connections in this process, round-robin over the clients. Prints
+//! tokens/s, latency percentiles, errors, and the server process's memory (the load
+//! generator's own buffers are not counted). It touches no existing data: the temporary
+//! directory is removed at the end, and with `--database-url` it adds one new organization.
 
 use anyhow::{bail, Context};
 use reqwest::header::{HeaderValue, AUTHORIZATION, CONTENT_TYPE};
 use serde_json::{json, Value};
+use std::path::Path;
+use std::process::Stdio;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
-use tollgate_server::{bootstrap, Application, Config};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tollgate_server::{bootstrap, Config};
+use tollgate_store::Store;
 
 /// Options of `tollgate bench`.
 #[derive(clap::Args, Debug)]
@@ -50,8 +54,9 @@ struct Tally {
     first_error: Option<String>,
 }
 
-/// Runs the benchmark and prints its report.
-pub async fn run(base: Config, args: BenchArgs) -> anyhow::Result<()> {
+/// Runs the benchmark and prints its report. `config_file` is the `--config` given to this
+/// command, handed on to the server process.
+pub async fn run(base: Config, config_file: Option<&Path>, args: BenchArgs) -> anyhow::Result<()> {
     if args.clients == 0 || args.connections == 0 || args.duration == 0 {
         bail!("--clients, --connections and --duration must be at least 1");
     }
@@ -59,41 +64,78 @@ pub async fn run(base: Config, args: BenchArgs) -> anyhow::Result<()> {
         .prefix("tollgate-bench-")
         .tempdir()
         .context("creating a temporary data directory")?;
-    let mut config = base;
-    config.listen = "127.0.0.1:0".into();
-    config.public_url = None;
-    config.audience = None;
-    config.data_dir = data_dir.path().to_path_buf();
-    config.database_url = args.database_url.clone();
     if let Some(alg) = &args.alg {
         if !matches!(alg.as_str(), "ES256" | "EdDSA" | "RS256") {
             bail!("--alg must be ES256, EdDSA or RS256");
         }
-        config.signing_alg = alg.clone();
     }
-    let alg = config.signing_alg.clone();
+    let alg = args.alg.clone().unwrap_or_else(|| base.signing_alg.clone());
+    let mut config = base;
+    config.data_dir = data_dir.path().to_path_buf();
+    config.database_url = args.database_url.clone();
+    let database_url = config.database_url();
     let database = match &args.database_url {
         None => "SQLite in a temporary directory".to_owned(),
         Some(url) if url.starts_with("postgres") => "PostgreSQL (--database-url)".to_owned(),
         Some(_) => "--database-url".to_owned(),
     };
 
-    // The server, in this process.
-    let app = Application::build(config)
-        .await
-        .with_context(|| match &args.database_url {
-            Some(_) => {
-                "starting the server (--database-url needs an empty database, or \
-                    TOLLGATE_MASTER_KEY set to the key its signing keys were sealed with)"
+    // The server, in its own process: this binary's `serve`, configured by the same file and
+    // variables as this command, with the listener, data directory, database and algorithm
+    // of the benchmark on top.
+    let exe = std::env::current_exe().context("locating the tollgate binary")?;
+    let mut command = tokio::process::Command::new(exe);
+    command
+        .arg("serve")
+        .arg("--no-bootstrap")
+        .env("TOLLGATE_LISTEN", "127.0.0.1:0")
+        .env("TOLLGATE_DATA_DIR", data_dir.path())
+        .env("TOLLGATE_DATABASE_URL", &database_url)
+        .env("TOLLGATE_SIGNING_ALG", &alg)
+        .env_remove("TOLLGATE_PUBLIC_URL")
+        .env_remove("TOLLGATE_AUDIENCE")
+        .env(
+            "TOLLGATE_LOG",
+            std::env::var("TOLLGATE_LOG").unwrap_or_else(|_| "warn".into()),
+        )
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true);
+    if let Some(file) = config_file {
+        command.arg("--config").arg(file);
+    }
+    let mut server = command.spawn().context("starting `tollgate serve`")?;
+    let server_pid = server.id().context("the server process has no id")?;
+    let mut lines = BufReader::new(server.stdout.take().context("no server stdout")?).lines();
+    let listening = tokio::time::timeout(Duration::from_secs(60), async {
+        while let Some(line) = lines.next_line().await? {
+            if let Some(rest) = line.strip_prefix("Tollgate is listening on ") {
+                return Ok::<_, std::io::Error>(rest.split_whitespace().next().map(str::to_owned));
             }
-            None => "starting the server",
-        })?;
-    let base_url = format!("http://127.0.0.1:{}", app.port());
-    let store = app.state().store.clone();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(app.run_until(async {
-        let _ = stopped.await;
-    }));
+        }
+        Ok(None)
+    })
+    .await;
+    let base_url = match listening {
+        Ok(Ok(Some(url))) => url,
+        _ => {
+            let _ = server.start_kill();
+            let status = server.wait().await?;
+            bail!(
+                "the server did not start ({status}){}",
+                match &args.database_url {
+                    Some(_) => "; --database-url needs an empty database, or TOLLGATE_MASTER_KEY set to the key its signing keys were sealed with",
+                    None => "",
+                }
+            );
+        }
+    };
+    // Keep reading the server's stdout so it never blocks on a full pipe.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    let store = Store::connect(&database_url, 2)
+        .await
+        .context("opening the benchmark's database")?;
 
     // An organization with M2M on and its clients, through the real API.
     let nonce = SystemTime::now()
@@ -151,7 +193,7 @@ pub async fn run(base: Config, args: BenchArgs) -> anyhow::Result<()> {
         credentials.push(basic_authorization(id, secret)?);
     }
     let setup_took = setup_started.elapsed();
-    let idle_memory = memory();
+    let idle_memory = memory(server_pid);
 
     // The load.
     let credentials = Arc::new(credentials);
@@ -190,9 +232,9 @@ pub async fn run(base: Config, args: BenchArgs) -> anyhow::Result<()> {
         .min(measure_until)
         .saturating_duration_since(measure_from)
         .max(Duration::from_millis(1));
-    let loaded_memory = memory();
-    let _ = stop.send(());
-    server.await??;
+    let loaded_memory = memory(server_pid);
+    server.start_kill()?;
+    server.wait().await?;
 
     // The report.
     latencies.sort_unstable();
@@ -210,7 +252,7 @@ pub async fn run(base: Config, args: BenchArgs) -> anyhow::Result<()> {
         .map(|n| n.get())
         .unwrap_or(1);
     println!("tollgate bench: POST /oauth/token (client_credentials, client_secret_basic)");
-    println!("  server       in this process at {base_url}; {database}; {alg} signing key");
+    println!("  server       process {server_pid} at {base_url}; {database}; {alg} signing key");
     println!(
         "  clients      {} service accounts registered through /api/v1 in {:.1} s, used round-robin",
         args.clients,
@@ -220,7 +262,7 @@ pub async fn run(base: Config, args: BenchArgs) -> anyhow::Result<()> {
         "  load         {} keep-alive HTTP/1.1 connections from this process; {} s warm-up, {} s measured",
         args.connections, args.warmup, args.duration
     );
-    println!("  CPUs         {cpus}, shared by the server and the load generator");
+    println!("  CPUs         {cpus}, shared by the server process and the load generator");
     println!();
     println!(
         "  tokens/s     {}",
@@ -239,10 +281,9 @@ pub async fn run(base: Config, args: BenchArgs) -> anyhow::Result<()> {
         pct(1.0)
     );
     println!(
-        "  memory       VmRSS {} idle after setup, {} after the load; VmHWM (peak) {}",
+        "  memory       server VmRSS {} idle after setup, {} after the load; VmHWM (peak) {}",
         idle_memory.0, loaded_memory.0, loaded_memory.1
     );
-    println!("               (one process: the figures include the load generator's connections and buffers)");
     if let Some(e) = first_error {
         println!("  first error  {e}");
     }
@@ -350,9 +391,9 @@ async fn api(
     Ok(serde_json::from_str(&text).unwrap_or(Value::Null))
 }
 
-/// `(VmRSS, VmHWM)` of this process from `/proc/self/status`, e.g. `("41.2 MiB", "45.0 MiB")`.
-fn memory() -> (String, String) {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+/// `(VmRSS, VmHWM)` of process `pid` from `/proc/<pid>/status`, e.g. `("41.2 MiB", "45.0 MiB")`.
+fn memory(pid: u32) -> (String, String) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     let field = |name: &str| -> String {
         status
             .lines()

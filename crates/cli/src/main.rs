@@ -74,9 +74,9 @@ enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
-    /// Measures the token endpoint: starts a server in this process over a temporary database,
+    /// Measures the token endpoint: starts a server process over a temporary database,
     /// registers clients through the API, and drives POST /oauth/token from keep-alive
-    /// connections; prints tokens/s, latency percentiles, errors and memory.
+    /// connections; prints tokens/s, latency percentiles, errors and the server's memory.
     Bench(bench::BenchArgs),
     /// Exits 0 if the service at --url answers its health check.
     Healthcheck {
@@ -220,7 +220,7 @@ async fn main() -> anyhow::Result<()> {
                 .with_env_filter(filter)
                 .with_writer(std::io::stderr)
                 .init();
-            bench::run(config, args).await?;
+            bench::run(config, cli.config.as_deref(), args).await?;
         }
         Command::Healthcheck { url } => {
             let url = format!("{}/healthz", url.trim_end_matches('/'));
