@@ -410,6 +410,50 @@ async fn restricted_fields_follow_the_role_in_every_answer(engine: Engine) {
     assert_eq!(seen.body["internal_notes"], "settled");
 }
 
+async fn the_directory_pages_with_cursors_bound_to_its_organization(engine: Engine) {
+    let app = spawn_app(engine).await;
+    app.enable_m2m().await;
+    let sa = app.sa_actor("user").await;
+    let (_, _, theirs) = app.other_org_actor().await;
+    for _ in 0..3 {
+        app.add_person("user").await;
+    }
+    // The Admin, three people and the service principal: five entries, two per page.
+    let mut seen = Vec::new();
+    let mut cursors = Vec::new();
+    let mut path = "/v1/users?limit=2".to_owned();
+    loop {
+        let page = app.get(&path, &sa.token).await.expect(200);
+        let data = page.body["data"].as_array().unwrap();
+        assert!(data.len() <= 2, "{}", page.text);
+        seen.extend(data.iter().map(|e| e["id"].as_str().unwrap().to_owned()));
+        match page.body["next_cursor"].as_str() {
+            Some(cursor) => {
+                cursors.push(cursor.to_owned());
+                path = format!("/v1/users?limit=2&cursor={cursor}");
+            }
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 5, "{seen:?}");
+    let mut sorted = seen.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(sorted.len(), 5, "no entry twice: {seen:?}");
+    assert!(seen.contains(&sa.principal_id));
+
+    // Another organization cannot replay the cursor, nor can another collection.
+    app.get(&format!("/v1/users?cursor={}", cursors[0]), &theirs.token)
+        .await
+        .expect_error(400, "invalid_cursor");
+    app.get(&format!("/v1/risks?cursor={}", cursors[0]), &sa.token)
+        .await
+        .expect_error(400, "invalid_cursor");
+    app.get("/v1/users?limit=0", &sa.token)
+        .await
+        .expect_error(400, "invalid_limit");
+}
+
 /// `{field: value}`.
 fn field_body(field: &str, value: &str) -> serde_json::Value {
     let mut body = serde_json::Map::new();
@@ -424,4 +468,5 @@ both_engines!(
     updates_follow_the_ownership_and_tenancy_rules_too,
     another_organizations_controls_and_directory_entries_look_missing,
     restricted_fields_follow_the_role_in_every_answer,
+    the_directory_pages_with_cursors_bound_to_its_organization,
 );
