@@ -6,6 +6,8 @@ mod helpers;
 
 #[cfg(feature = "axum")]
 mod extractor;
+#[cfg(feature = "axum")]
+mod layer;
 mod forgeries;
 mod jwks_cache;
 mod valid_tokens;
