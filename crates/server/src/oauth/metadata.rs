@@ -76,7 +76,7 @@ pub struct AuthorizationServerMetadata {
 /// A rotated-in key is added to the database `key_publish_delay_seconds` before it signs, and
 /// every process publishes it within `key_refresh_seconds`; a cache that fetched the JWKS just
 /// before that must refetch before the key signs, so `max-age` is at most the publish delay
-/// less the refresh interval (less a margin): [`crate::config::Config::jwks_max_age_seconds`].
+/// less the refresh interval, less a one-second margin.
 #[utoipa::path(get, path = "/.well-known/jwks.json", tag = "oauth",
     summary = "The public signing keys (RFC 7517)", security(()),
     responses((status = 200, body = JwkSet, content_type = "application/json",
