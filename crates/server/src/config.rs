@@ -289,10 +289,14 @@ mod tests {
         .unwrap_err();
         let message = err.to_string();
         assert!(
-            message.contains("key_publish_delay_seconds") && message.contains("key_refresh_seconds"),
+            message.contains("key_publish_delay_seconds")
+                && message.contains("key_refresh_seconds"),
             "{message}"
         );
-        assert!(message.contains("11"), "names the least accepted value: {message}");
+        assert!(
+            message.contains("11"),
+            "names the least accepted value: {message}"
+        );
     }
 
     #[test]

@@ -9,7 +9,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 /// The advisory-lock key of signing-key changes (an arbitrary constant: "tg keys" in ASCII).
-const SIGNING_KEYS_LOCK: i64 = 0x7467_206b_6579_73;
+const SIGNING_KEYS_LOCK: i64 = 0x0074_6720_6b65_7973;
 
 /// Storage on a PostgreSQL database.
 #[derive(Clone, Debug)]

@@ -85,10 +85,10 @@ mod layer;
 
 #[cfg(feature = "axum")]
 pub use bearer::{bearer_token, BearerRejection};
-#[cfg(feature = "axum")]
-pub use layer::{RequireBearer, RequireBearerLayer};
 pub use claims::{AccessClaims, InsufficientScope, PrincipalType, Role};
 pub use config::{SigningAlgorithm, VerifierConfig, MAX_LEEWAY};
 pub use error::{JwksError, VerifyError};
 pub use jwks::Jwks;
+#[cfg(feature = "axum")]
+pub use layer::{RequireBearer, RequireBearerLayer};
 pub use verifier::Verifier;

@@ -220,7 +220,11 @@ impl Verifier {
             return Err(VerifyError::Expired { exp: claims.exp });
         }
         // RFC 7519 §4.1.5: the current time must be at or after `nbf`.
-        if now < claims.nbf.saturating_sub(seconds(config.not_before_leeway())) {
+        if now
+            < claims
+                .nbf
+                .saturating_sub(seconds(config.not_before_leeway()))
+        {
             return Err(VerifyError::NotYetValid { nbf: claims.nbf });
         }
         Ok(())

@@ -128,8 +128,7 @@ impl Limiter {
             w.last_failure = now;
             if audited {
                 w.unaudited += 1;
-                if w
-                    .last_audit
+                if w.last_audit
                     .is_none_or(|at| now.duration_since(at) >= self.window)
                 {
                     audit = Some(w.unaudited);
@@ -161,8 +160,7 @@ impl Limiter {
         let now = Instant::now();
         let mut u = self.unattributed.lock().unwrap_or_else(|p| p.into_inner());
         u.suppressed += 1;
-        if u
-            .last_logged
+        if u.last_logged
             .is_none_or(|at| now.duration_since(at) >= UNATTRIBUTED_LOG_INTERVAL)
         {
             u.last_logged = Some(now);

@@ -407,7 +407,10 @@ async fn jwks_and_metadata_publish_what_clients_need_and_nothing_private(engine:
         format!("{}/oauth/revoke", app.address)
     );
     let methods = json!(["client_secret_basic", "client_secret_post"]);
-    assert_eq!(meta["introspection_endpoint_auth_methods_supported"], methods);
+    assert_eq!(
+        meta["introspection_endpoint_auth_methods_supported"],
+        methods
+    );
     assert_eq!(meta["revocation_endpoint_auth_methods_supported"], methods);
     assert_eq!(
         meta["access_token_signing_alg_values_supported"],

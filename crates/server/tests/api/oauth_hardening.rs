@@ -38,8 +38,14 @@ async fn introspection_reports_a_token_inactive_as_soon_as_it_expires(engine: En
     let genuine = app.token(&id, &secret).await;
     let signer = ServerSigner::of(&app).await;
     let n = now();
-    let alive = signer.resign(&genuine, json!({"iat": n - 60, "nbf": n - 60, "exp": n + 60}));
-    let expired = signer.resign(&genuine, json!({"iat": n - 60, "nbf": n - 60, "exp": n - 3}));
+    let alive = signer.resign(
+        &genuine,
+        json!({"iat": n - 60, "nbf": n - 60, "exp": n + 60}),
+    );
+    let expired = signer.resign(
+        &genuine,
+        json!({"iat": n - 60, "nbf": n - 60, "exp": n - 3}),
+    );
 
     // Act
     let alive_view = app.introspect(&id, &secret, &alive).await.expect(200);
@@ -76,9 +82,17 @@ async fn tokens_issued_before_m2m_was_turned_off_stay_dead_when_it_is_turned_bac
         r#"{"active":false}"#
     );
     let call = app.v1_users(&before).await;
-    assert_eq!((call.status.as_u16(), call.code()), (401, "invalid_token"), "{}", call.text);
+    assert_eq!(
+        (call.status.as_u16(), call.code()),
+        (401, "invalid_token"),
+        "{}",
+        call.text
+    );
     let after = app.token(&id, &secret).await;
-    assert_eq!(app.introspect(&id, &secret, &after).await.body["active"], true);
+    assert_eq!(
+        app.introspect(&id, &secret, &after).await.body["active"],
+        true
+    );
     app.v1_users(&after).await.expect(200);
 }
 
@@ -153,10 +167,17 @@ async fn tokens_issued_before_a_person_was_deactivated_stay_dead_after_reactivat
         r#"{"active":false}"#
     );
     let call = app.v1_users(&before).await;
-    assert_eq!((call.status.as_u16(), call.code()), (401, "invalid_token"), "{}", call.text);
+    assert_eq!(
+        (call.status.as_u16(), call.code()),
+        (401, "invalid_token"),
+        "{}",
+        call.text
+    );
     let after = app.token(&pid, &psecret).await;
     assert_eq!(
-        app.introspect(&observer, &observer_secret, &after).await.body["active"],
+        app.introspect(&observer, &observer_secret, &after)
+            .await
+            .body["active"],
         true
     );
     app.v1_users(&after).await.expect(200);
@@ -328,11 +349,9 @@ async fn rotating_unknown_client_ids_from_one_address_is_answered_429_yet_a_good
     // Act: every attempt names a different (well-formed, unknown) client ID.
     let mut last = None;
     for _ in 0..6 {
-        let unknown =
-            tollgate_domain::ids::random_base62(&mut rand::rngs::OsRng, 32);
+        let unknown = tollgate_domain::ids::random_base62(&mut rand::rngs::OsRng, 32);
         last = Some(
-            token_request_from(&http, &app, &crate::oauth_helpers::basic(&unknown, &secret))
-                .await,
+            token_request_from(&http, &app, &crate::oauth_helpers::basic(&unknown, &secret)).await,
         );
     }
     let good = token_request_from(&http, &app, &crate::oauth_helpers::basic(&id, &secret)).await;
@@ -425,7 +444,9 @@ async fn basic_credentials_are_form_urlencoded_inside_the_base64(engine: Engine)
     assert!(encoded.starts_with('%') && encoded.matches('%').count() > 20);
 
     // Act
-    let decoded_reply = app.oauth_form("/oauth/token", Some(&basic_of(&encoded)), &grant).await;
+    let decoded_reply = app
+        .oauth_form("/oauth/token", Some(&basic_of(&encoded)), &grant)
+        .await;
     // The same percent-encoded text taken literally (sent in the body, where the form
     // encoding wraps it once more) is not the secret: the 200 above is owed to decoding.
     let literal_reply = app
@@ -447,14 +468,20 @@ async fn basic_credentials_are_form_urlencoded_inside_the_base64(engine: Engine)
         .oauth_form(
             "/oauth/token",
             Some(&basic_of(&format!("{id}+x:{secret}"))),
-            &[("grant_type", "client_credentials"), ("client_id", &format!("{id} x"))],
+            &[
+                ("grant_type", "client_credentials"),
+                ("client_id", &format!("{id} x")),
+            ],
         )
         .await;
     let encoded_plus_is_plus = app
         .oauth_form(
             "/oauth/token",
             Some(&basic_of(&format!("{id}%2Bx:{secret}"))),
-            &[("grant_type", "client_credentials"), ("client_id", &format!("{id}+x"))],
+            &[
+                ("grant_type", "client_credentials"),
+                ("client_id", &format!("{id}+x")),
+            ],
         )
         .await;
 
@@ -495,7 +522,10 @@ async fn a_publish_delay_shorter_than_the_key_refresh_stops_start_up_with_a_clea
         message.contains("key_publish_delay_seconds") && message.contains("key_refresh_seconds"),
         "{message}"
     );
-    assert!(message.contains("31"), "says the least accepted delay: {message}");
+    assert!(
+        message.contains("31"),
+        "says the least accepted delay: {message}"
+    );
 }
 
 async fn the_jwks_max_age_ends_before_a_rotated_in_key_signs(engine: Engine) {
@@ -522,7 +552,9 @@ async fn concurrent_first_keys_on_an_empty_database_add_exactly_one(engine: Engi
         .await
         .database_url
         .expect("database url");
-    let store = tollgate_store::Store::connect(&url, 8).await.expect("store");
+    let store = tollgate_store::Store::connect(&url, 8)
+        .await
+        .expect("store");
     assert!(store.list_signing_keys().await.unwrap().is_empty());
     let kek = tollgate_server::oauth::keys::Kek::new([3; 32]);
     let now = chrono::Utc::now();

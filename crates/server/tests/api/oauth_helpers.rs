@@ -102,8 +102,8 @@ pub struct ServerSigner {
 impl ServerSigner {
     /// The signer of `app`'s keys.
     pub async fn of(app: &TestApp) -> ServerSigner {
-        let master = tollgate_server::keys::MasterKey::load_or_create(&app.config)
-            .expect("master key");
+        let master =
+            tollgate_server::keys::MasterKey::load_or_create(&app.config).expect("master key");
         let keys = tollgate_server::oauth::keys::Keys::load(
             app.store.clone(),
             master.signing_kek(),

@@ -247,7 +247,10 @@ async fn a_zero_expiry_leeway_refuses_a_token_the_second_it_expires_yet_keeps_th
         matches!(expired, Err(VerifyError::Expired { .. })),
         "{expired:?}"
     );
-    assert!(early.is_ok(), "nbf one second ahead is within 2 s: {early:?}");
+    assert!(
+        early.is_ok(),
+        "nbf one second ahead is within 2 s: {early:?}"
+    );
 }
 
 #[tokio::test]

@@ -6,8 +6,8 @@ mod helpers;
 
 #[cfg(feature = "axum")]
 mod extractor;
-#[cfg(feature = "axum")]
-mod layer;
 mod forgeries;
 mod jwks_cache;
+#[cfg(feature = "axum")]
+mod layer;
 mod valid_tokens;
