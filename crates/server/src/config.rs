@@ -38,7 +38,11 @@ pub struct Config {
     /// Further audiences a client may ask for with the `resource` parameter (RFC 8707).
     pub resources: Vec<String>,
     /// How long a rotated-in key is published before it signs (resource servers' JWKS
-    /// caches must have seen it by then).
+    /// caches must have seen it by then). Either 0 (a new key signs at once: tests, or one
+    /// process whose resource servers refetch the JWKS on an unknown `kid`) or at least
+    /// `key_refresh_seconds` + [`KEY_PUBLISH_MARGIN_SECONDS`], so that every process publishes
+    /// the key, and every cache obeying the JWKS `max-age` has refetched it, before any process
+    /// signs with it.
     pub key_publish_delay_seconds: i64,
     /// How often each process re-reads the signing keys from the database.
     pub key_refresh_seconds: u64,
@@ -82,6 +86,14 @@ impl Default for Config {
         }
     }
 }
+
+/// Slack between a process re-reading the keys and a rotated-in key starting to sign:
+/// covers the time a refresh takes and clock differences between processes (keep their clocks
+/// synchronised, for example with NTP). See [`Config::key_publish_delay_seconds`].
+pub const KEY_PUBLISH_MARGIN_SECONDS: i64 = 1;
+
+/// Longest `max-age` of the JWKS, whatever the publish delay allows.
+pub const JWKS_MAX_AGE_CAP_SECONDS: i64 = 300;
 
 /// Why the configuration could not be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -151,8 +163,22 @@ impl Config {
                 None => ConfigError::Invalid(e.message().to_owned()),
             }
         })?;
-        config.check()?;
+        config.validate()?;
         Ok(config)
+    }
+
+    /// How long caches may keep the JWKS (`Cache-Control: max-age`): short enough that a cache
+    /// that fetched it just before a process published a rotated-in key refetches it before
+    /// that key signs. A process publishes a new key within `key_refresh_seconds`; the key
+    /// signs `key_publish_delay_seconds` after it was added; so the JWKS may be cached for the
+    /// difference, less [`KEY_PUBLISH_MARGIN_SECONDS`], and at most
+    /// [`JWKS_MAX_AGE_CAP_SECONDS`]. Zero when keys sign at once.
+    pub fn jwks_max_age_seconds(&self) -> i64 {
+        let refresh = i64::try_from(self.key_refresh_seconds).unwrap_or(i64::MAX);
+        self.key_publish_delay_seconds
+            .saturating_sub(refresh)
+            .saturating_sub(KEY_PUBLISH_MARGIN_SECONDS)
+            .clamp(0, JWKS_MAX_AGE_CAP_SECONDS)
     }
 
     fn field_names() -> Vec<String> {
@@ -168,7 +194,9 @@ impl Config {
             .unwrap_or_default()
     }
 
-    fn check(&self) -> Result<(), ConfigError> {
+    /// Checks the values against each other and their ranges. [`Config::load`] calls it, and
+    /// so does start-up, so a configuration built in code is refused the same way.
+    pub fn validate(&self) -> Result<(), ConfigError> {
         let bad = |m: &str| Err(ConfigError::Invalid(m.to_owned()));
         if self.session_ttl_hours < 1 {
             return bad("session_ttl_hours must be at least 1");
@@ -187,6 +215,17 @@ impl Config {
         }
         if self.key_publish_delay_seconds < 0 || self.key_refresh_seconds == 0 {
             return bad("key_publish_delay_seconds must be >= 0 and key_refresh_seconds >= 1");
+        }
+        let refresh = i64::try_from(self.key_refresh_seconds).unwrap_or(i64::MAX);
+        let least = refresh.saturating_add(KEY_PUBLISH_MARGIN_SECONDS);
+        if self.key_publish_delay_seconds != 0 && self.key_publish_delay_seconds < least {
+            return Err(ConfigError::Invalid(format!(
+                "key_publish_delay_seconds ({}) must be 0 or at least key_refresh_seconds ({}) + \
+                 {KEY_PUBLISH_MARGIN_SECONDS}, that is {least}: otherwise a process may sign with a \
+                 rotated-in key before another process publishes it. Raise \
+                 key_publish_delay_seconds or lower key_refresh_seconds",
+                self.key_publish_delay_seconds, self.key_refresh_seconds
+            )));
         }
         if self.auth_failures_before_429 < self.auth_failures_before_delay {
             return bad("auth_failures_before_429 must be >= auth_failures_before_delay");
@@ -236,6 +275,59 @@ mod tests {
         .unwrap();
         assert_eq!(c.listen, "0.0.0.0:9000");
         assert_eq!(c.max_live_secrets, 3);
+    }
+
+    #[test]
+    fn a_publish_delay_shorter_than_the_key_refresh_is_refused_with_both_settings_named() {
+        let err = Config::load(
+            None,
+            env(&[
+                ("TOLLGATE_KEY_PUBLISH_DELAY_SECONDS", "10"),
+                ("TOLLGATE_KEY_REFRESH_SECONDS", "10"),
+            ]),
+        )
+        .unwrap_err();
+        let message = err.to_string();
+        assert!(
+            message.contains("key_publish_delay_seconds")
+                && message.contains("key_refresh_seconds"),
+            "{message}"
+        );
+        assert!(
+            message.contains("11"),
+            "names the least accepted value: {message}"
+        );
+    }
+
+    #[test]
+    fn a_publish_delay_of_zero_or_past_the_refresh_and_margin_is_accepted() {
+        for (delay, refresh) in [("0", "10"), ("11", "10"), ("300", "10"), ("2", "1")] {
+            let c = Config::load(
+                None,
+                env(&[
+                    ("TOLLGATE_KEY_PUBLISH_DELAY_SECONDS", delay),
+                    ("TOLLGATE_KEY_REFRESH_SECONDS", refresh),
+                ]),
+            );
+            assert!(c.is_ok(), "{delay}/{refresh}: {c:?}");
+        }
+    }
+
+    #[test]
+    fn the_jwks_max_age_leaves_time_to_see_a_new_key_before_it_signs() {
+        let with = |delay, refresh| Config {
+            key_publish_delay_seconds: delay,
+            key_refresh_seconds: refresh,
+            ..Config::default()
+        };
+        assert_eq!(with(300, 10).jwks_max_age_seconds(), 289);
+        assert_eq!(with(2, 1).jwks_max_age_seconds(), 0);
+        assert_eq!(with(0, 10).jwks_max_age_seconds(), 0);
+        assert_eq!(with(3600, 10).jwks_max_age_seconds(), 300);
+        for (delay, refresh) in [(300, 10), (11, 10), (3600, 60)] {
+            let c = with(delay, refresh);
+            assert!(c.jwks_max_age_seconds() <= delay - refresh as i64);
+        }
     }
 
     #[test]

@@ -36,6 +36,7 @@ pub struct Application {
 impl Application {
     /// Opens storage (applying migrations), loads keys and binds the listener.
     pub async fn build(config: Config) -> anyhow::Result<Application> {
+        config.validate()?;
         std::fs::create_dir_all(&config.data_dir).with_context(|| {
             format!("creating the data directory {}", config.data_dir.display())
         })?;
@@ -47,6 +48,7 @@ impl Application {
 
     /// Like [`Application::build`] with storage already open.
     pub async fn build_with_store(config: Config, store: Store) -> anyhow::Result<Application> {
+        config.validate()?;
         let key = MasterKey::load_or_create(&config)?;
         let listener = TcpListener::bind(&config.listen)
             .await

@@ -207,6 +207,9 @@ pub struct ClientCredentials {
     pub org_id: String,
     /// Whether the organization has M2M API authentication on.
     pub m2m_enabled: bool,
+    /// When the organization last turned M2M off, if ever: tokens issued at or before it are
+    /// dead for good.
+    pub m2m_disabled_at: Option<DateTime<Utc>>,
     /// Service account or personal.
     pub client_type: ClientType,
     /// Granted scopes.
@@ -219,6 +222,9 @@ pub struct ClientCredentials {
     pub role: Role,
     /// Whether it is active.
     pub principal_active: bool,
+    /// When the principal was last deactivated, if ever: tokens issued at or before it are
+    /// dead for good.
+    pub principal_deactivated_at: Option<DateTime<Utc>>,
     /// The live and expired secrets: `(id, hash, expires_at)`.
     pub secrets: Vec<(String, [u8; 32], DateTime<Utc>)>,
 }

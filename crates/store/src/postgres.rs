@@ -8,6 +8,9 @@ use sqlx::{PgPool, Postgres, Transaction};
 use std::str::FromStr;
 use std::time::Duration;
 
+/// The advisory-lock key of signing-key changes (an arbitrary constant: "tg keys" in ASCII).
+const SIGNING_KEYS_LOCK: i64 = 0x0074_6720_6b65_7973;
+
 /// Storage on a PostgreSQL database.
 #[derive(Clone, Debug)]
 pub struct PgStore {
@@ -36,6 +39,19 @@ impl PgStore {
 
     async fn begin_write(&self) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
         self.pool.begin().await
+    }
+
+    /// Serialises signing-key changes across processes with a transaction-scoped advisory
+    /// lock (released at commit or rollback): there is no row to lock before the first key
+    /// exists.
+    async fn lock_signing_keys(
+        conn: &mut <Postgres as sqlx::Database>::Connection,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(SIGNING_KEYS_LOCK)
+            .execute(&mut *conn)
+            .await?;
+        Ok(())
     }
 
     queries!(Postgres, " FOR UPDATE");

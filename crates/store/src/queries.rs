@@ -2,8 +2,9 @@
 //!
 //! `queries!` expands inside `impl SqliteStore` and `impl PgStore`. Each engine provides
 //! `self.pool`, `self.begin_write()` (a transaction that holds the write lock, or will take
-//! row locks) and the literal `$for_update` suffix that locks rows read inside it. All SQL
-//! uses `$n` placeholders, which both engines accept.
+//! row locks), `Self::lock_signing_keys(conn)` (serialises changes of the signing keys inside
+//! such a transaction) and the literal `$for_update` suffix that locks rows read inside it.
+//! All SQL uses `$n` placeholders, which both engines accept.
 
 use crate::model::*;
 use crate::{parse_client_type, parse_role, StoreError};
@@ -169,6 +170,8 @@ pub(crate) struct CredentialsRow {
     pub(crate) kind: String,
     pub(crate) role: String,
     pub(crate) active: bool,
+    pub(crate) m2m_disabled_at: Option<i64>,
+    pub(crate) deactivated_at: Option<i64>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -336,7 +339,9 @@ macro_rules! queries {
             Ok(row.map(Into::into))
         }
 
-        /// Changes an organization's settings.
+        /// Changes an organization's settings. Turning M2M off records the instant
+        /// (`m2m_disabled_at`, the audit event's time) in the same statement, so that tokens
+        /// issued before it stay dead when M2M is turned back on.
         pub async fn update_org(
             &self,
             org_id: &str,
@@ -348,6 +353,8 @@ macro_rules! queries {
             let row: Option<$crate::queries::OrgRow> = sqlx::query_as(
                 "UPDATE organizations SET m2m_enabled = COALESCE($1, m2m_enabled), \
                  secret_max_lifetime_days = COALESCE($2, secret_max_lifetime_days), \
+                 m2m_disabled_at = CASE WHEN m2m_enabled AND NOT COALESCE($1, m2m_enabled) \
+                 THEN $3 ELSE m2m_disabled_at END, \
                  updated_at = $3 WHERE id = $4 RETURNING *",
             )
             .bind(m2m_enabled)
@@ -478,8 +485,12 @@ macro_rules! queries {
                     return Err($crate::WriteError::LastAdmin);
                 }
             }
+            // Deactivation records its instant in the same statement, so that tokens issued
+            // before it stay dead when the person is reactivated.
             let updated: $crate::queries::PrincipalRow = sqlx::query_as(
-                "UPDATE principals SET role = $1, active = $2, updated_at = $3 WHERE id = $4 \
+                "UPDATE principals SET role = $1, active = $2, updated_at = $3, \
+                 deactivated_at = CASE WHEN active AND NOT $2 THEN $3 ELSE deactivated_at END \
+                 WHERE id = $4 \
                  RETURNING id, org_id, kind, name, email, role, active, created_at, updated_at",
             )
             .bind(new_role.as_str())
@@ -936,8 +947,9 @@ macro_rules! queries {
             client_id: &str,
         ) -> Result<Option<$crate::model::ClientCredentials>, $crate::StoreError> {
             let row: Option<$crate::queries::CredentialsRow> = sqlx::query_as(
-                "SELECT c.client_id, c.org_id, o.m2m_enabled, c.client_type, c.scopes, \
-                 c.principal_id, p.kind, p.role, p.active FROM api_clients c \
+                "SELECT c.client_id, c.org_id, o.m2m_enabled, o.m2m_disabled_at, c.client_type, \
+                 c.scopes, c.principal_id, p.kind, p.role, p.active, p.deactivated_at \
+                 FROM api_clients c \
                  JOIN organizations o ON o.id = c.org_id \
                  JOIN principals p ON p.id = c.principal_id \
                  WHERE c.client_id = $1 AND c.deleted_at IS NULL",
@@ -970,8 +982,10 @@ macro_rules! queries {
                 client_id: r.client_id,
                 org_id: r.org_id,
                 m2m_enabled: r.m2m_enabled,
+                m2m_disabled_at: r.m2m_disabled_at.map($crate::model::from_millis),
                 principal_id: r.principal_id,
                 principal_active: r.active,
+                principal_deactivated_at: r.deactivated_at.map($crate::model::from_millis),
                 secrets,
             }))
         }
@@ -1050,6 +1064,10 @@ macro_rules! queries {
             retire_others: bool,
         ) -> Result<bool, $crate::StoreError> {
             let mut tx = self.begin_write().await?;
+            // Two processes starting on an empty database must not both add a first key
+            // (COUNT then INSERT is not atomic under READ COMMITTED), nor two rotations
+            // interleave: every change of the key set runs one at a time.
+            Self::lock_signing_keys(&mut tx).await?;
             let activate_at = $crate::model::to_millis(key.activate_at);
             if retire_others {
                 sqlx::query(

@@ -42,6 +42,14 @@ impl SqliteStore {
         self.pool.begin_with("BEGIN IMMEDIATE").await
     }
 
+    /// Signing-key changes need no lock of their own: `BEGIN IMMEDIATE` already holds the
+    /// database's write lock for the whole transaction.
+    async fn lock_signing_keys(
+        _conn: &mut <Sqlite as sqlx::Database>::Connection,
+    ) -> Result<(), sqlx::Error> {
+        Ok(())
+    }
+
     queries!(Sqlite, "");
     compliance_queries!(Sqlite, "");
 }

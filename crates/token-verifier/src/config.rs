@@ -67,14 +67,16 @@ impl fmt::Display for SigningAlgorithm {
 /// What a [`Verifier`](crate::Verifier) accepts: built with [`VerifierConfig::new`], then adjusted
 /// with the `with_*` methods.
 ///
-/// Defaults: JWKS at `{issuer}/.well-known/jwks.json`, leeway 30 s, algorithms ES256, EdDSA and
-/// RS256, at most one JWKS refresh every 10 s, cached keys considered fresh for 5 minutes.
+/// Defaults: JWKS at `{issuer}/.well-known/jwks.json`, leeway 30 s on both `exp` and `nbf`,
+/// algorithms ES256, EdDSA and RS256, at most one JWKS refresh every 10 s, cached keys considered
+/// fresh for 5 minutes.
 #[derive(Debug, Clone)]
 pub struct VerifierConfig {
     issuer: String,
     audience: String,
     jwks_uri: String,
-    leeway: Duration,
+    expiry_leeway: Duration,
+    not_before_leeway: Duration,
     algorithms: Vec<SigningAlgorithm>,
     min_refresh_interval: Duration,
     cache_lifetime: Duration,
@@ -92,7 +94,8 @@ impl VerifierConfig {
             issuer,
             audience: audience.into(),
             jwks_uri,
-            leeway: Duration::from_secs(30),
+            expiry_leeway: Duration::from_secs(30),
+            not_before_leeway: Duration::from_secs(30),
             algorithms: SigningAlgorithm::ALL.to_vec(),
             min_refresh_interval: Duration::from_secs(10),
             cache_lifetime: Duration::from_secs(300),
@@ -106,9 +109,29 @@ impl VerifierConfig {
         self
     }
 
-    /// Clock skew tolerated on `exp` and `nbf`; capped at [`MAX_LEEWAY`] (60 s).
+    /// Clock skew tolerated on both `exp` and `nbf`; capped at [`MAX_LEEWAY`] (60 s).
     pub fn with_leeway(mut self, leeway: Duration) -> Self {
-        self.leeway = leeway.min(MAX_LEEWAY);
+        self.expiry_leeway = leeway.min(MAX_LEEWAY);
+        self.not_before_leeway = leeway.min(MAX_LEEWAY);
+        self
+    }
+
+    /// Clock skew tolerated on `exp` alone; capped at [`MAX_LEEWAY`] (60 s).
+    ///
+    /// A verifier running on the issuer's own clock (Tollgate's introspection) uses zero: a
+    /// token is dead the second its `exp` passes.
+    pub fn with_expiry_leeway(mut self, leeway: Duration) -> Self {
+        self.expiry_leeway = leeway.min(MAX_LEEWAY);
+        self
+    }
+
+    /// Clock skew tolerated on `nbf` alone; capped at [`MAX_LEEWAY`] (60 s).
+    ///
+    /// Useful even on the issuer's own clock when several processes share the signing key: a
+    /// token issued by a process whose clock is slightly ahead must not be refused as "not yet
+    /// valid" by another.
+    pub fn with_not_before_leeway(mut self, leeway: Duration) -> Self {
+        self.not_before_leeway = leeway.min(MAX_LEEWAY);
         self
     }
 
@@ -157,9 +180,14 @@ impl VerifierConfig {
         &self.jwks_uri
     }
 
-    /// The tolerated clock skew (never more than [`MAX_LEEWAY`]).
-    pub fn leeway(&self) -> Duration {
-        self.leeway
+    /// The clock skew tolerated on `exp` (never more than [`MAX_LEEWAY`]).
+    pub fn expiry_leeway(&self) -> Duration {
+        self.expiry_leeway
+    }
+
+    /// The clock skew tolerated on `nbf` (never more than [`MAX_LEEWAY`]).
+    pub fn not_before_leeway(&self) -> Duration {
+        self.not_before_leeway
     }
 
     /// The accepted algorithms.
@@ -194,6 +222,21 @@ mod tests {
     #[test]
     fn the_leeway_is_capped_at_sixty_seconds() {
         let config = VerifierConfig::new("https://a", "b").with_leeway(Duration::from_secs(3600));
-        assert_eq!(config.leeway(), Duration::from_secs(60));
+        assert_eq!(config.expiry_leeway(), Duration::from_secs(60));
+        assert_eq!(config.not_before_leeway(), Duration::from_secs(60));
+        let config = VerifierConfig::new("https://a", "b")
+            .with_expiry_leeway(Duration::from_secs(3600))
+            .with_not_before_leeway(Duration::from_secs(3600));
+        assert_eq!(config.expiry_leeway(), Duration::from_secs(60));
+        assert_eq!(config.not_before_leeway(), Duration::from_secs(60));
+    }
+
+    #[test]
+    fn the_expiry_and_not_before_leeways_are_set_apart() {
+        let config = VerifierConfig::new("https://a", "b")
+            .with_expiry_leeway(Duration::ZERO)
+            .with_not_before_leeway(Duration::from_secs(2));
+        assert_eq!(config.expiry_leeway(), Duration::ZERO);
+        assert_eq!(config.not_before_leeway(), Duration::from_secs(2));
     }
 }

@@ -151,7 +151,7 @@ impl Verifier {
     /// allow-list (never `none` or HMAC); `typ` is `at+jwt` (`application/` prefix and case
     /// ignored, RFC 7515 §4.1.9); the key named by `kid` exists in the JWKS and is for that
     /// `alg`; the signature; every required claim, well typed; `iss` equal to the configured
-    /// issuer; `aud` containing the configured audience; `exp` and `nbf` within the leeway.
+    /// issuer; `aud` containing the configured audience; `exp` and `nbf` within their leeways.
     pub async fn verify(&self, token: &str) -> Result<AccessClaims, VerifyError> {
         let token = Token::parse(token)?;
         let alg = self.check_header(&token.header)?;
@@ -214,13 +214,17 @@ impl Verifier {
             return Err(VerifyError::WrongAudience);
         }
         let now = unix_now();
-        let leeway = i64::try_from(config.leeway().as_secs()).unwrap_or(0);
+        let seconds = |d: Duration| i64::try_from(d.as_secs()).unwrap_or(0);
         // RFC 7519 §4.1.4: the current time must be before `exp`.
-        if now >= claims.exp.saturating_add(leeway) {
+        if now >= claims.exp.saturating_add(seconds(config.expiry_leeway())) {
             return Err(VerifyError::Expired { exp: claims.exp });
         }
         // RFC 7519 §4.1.5: the current time must be at or after `nbf`.
-        if now < claims.nbf.saturating_sub(leeway) {
+        if now
+            < claims
+                .nbf
+                .saturating_sub(seconds(config.not_before_leeway()))
+        {
             return Err(VerifyError::NotYetValid { nbf: claims.nbf });
         }
         Ok(())

@@ -20,29 +20,32 @@ pub struct Authenticated {
     pub secret_id: String,
 }
 
-/// A hash no secret has, compared against when the client is unknown so that the work done
-/// does not tell an unknown client from a wrong secret.
+/// A hash no secret has, compared against in place of missing stored hashes so that the
+/// work done does not tell an unknown client from a wrong secret.
 fn decoy() -> &'static SecretHash {
     static DECOY: OnceLock<SecretHash> = OnceLock::new();
     DECOY.get_or_init(|| SecretHash([0x5a; 32]))
 }
 
-/// The matching live secret's id, comparing against every stored hash in constant time.
-fn matching_secret(client: Option<&ClientCredentials>, presented: &SecretHash) -> Option<String> {
+/// The matching live secret's id, comparing against every stored hash in constant time, and
+/// against the decoy as many more times as it takes to make at least `min_comparisons`, so an
+/// unknown client (no stored hash) costs what a client with up to that many secrets costs.
+fn matching_secret(
+    client: Option<&ClientCredentials>,
+    presented: &SecretHash,
+    min_comparisons: usize,
+) -> Option<String> {
     let now = Utc::now();
     let mut found = None;
-    match client {
-        Some(c) => {
-            for (id, stored, expires_at) in &c.secrets {
-                let same = SecretHash(*stored).matches(presented);
-                if same && *expires_at > now {
-                    found = Some(id.clone());
-                }
-            }
+    let stored = client.map(|c| c.secrets.as_slice()).unwrap_or_default();
+    for (id, hash, expires_at) in stored {
+        let same = SecretHash(*hash).matches(presented);
+        if same && *expires_at > now {
+            found = Some(id.clone());
         }
-        None => {
-            let _ = decoy().matches(presented);
-        }
+    }
+    for _ in stored.len()..min_comparisons {
+        let _ = std::hint::black_box(decoy().matches(presented));
     }
     found
 }
@@ -79,26 +82,37 @@ pub async fn authenticate(
     };
     let cache = &state.oauth.clients;
     let known_id = ClientId::parse(client_id).is_ok();
-    let mut client = if known_id {
-        cache.get(&state.store, client_id, cache.ttl()).await?
-    } else {
-        None
+    let comparisons = usize::try_from(state.config.max_live_secrets).unwrap_or(1);
+    // Every failure does the same work, so that timing tells nothing about why it failed: one
+    // keyed hash (above, whatever the secret looks like), a cached lookup, the comparisons
+    // (padded with decoys to the most live secrets a client may hold), then, on any failure,
+    // a second, fresh lookup and the same comparisons again. The fresh look catches a secret
+    // added, or M2M turned on, moments ago on another process; doing it for an unknown client
+    // too is what keeps an unknown ID from answering faster than a wrong secret. (A client ID
+    // that is not even well formed is never looked up: its shape is public knowledge, and
+    // caching arbitrary strings would let anyone grow the cache.)
+    let attempt = |client: Option<Arc<ClientCredentials>>| {
+        let secret_id = matching_secret(client.as_deref(), &presented, comparisons);
+        let failure = match (&client, &secret_id) {
+            (None, _) => Some(Failure::UnknownClient),
+            (Some(_), None) => Some(Failure::WrongSecret),
+            (Some(c), Some(_)) if !c.m2m_enabled => Some(Failure::M2mDisabled),
+            (Some(c), Some(_)) if !c.principal_active => Some(Failure::InactivePrincipal),
+            _ => None,
+        };
+        (client, secret_id, failure)
     };
-    let mut secret_id = matching_secret(client.as_deref(), &presented);
-    if secret_id.is_none() && client.is_some() {
-        // A secret added moments ago on another process: look once more, fresh.
-        client = cache
-            .get(&state.store, client_id, Duration::from_millis(50))
-            .await?;
-        secret_id = matching_secret(client.as_deref(), &presented);
+    let lookup = |max_age: Duration| async move {
+        if known_id {
+            cache.get(&state.store, client_id, max_age).await
+        } else {
+            Ok(None)
+        }
+    };
+    let (mut client, mut secret_id, mut failure) = attempt(lookup(cache.ttl()).await?);
+    if failure.is_some() {
+        (client, secret_id, failure) = attempt(lookup(Duration::from_millis(50)).await?);
     }
-    let failure = match (&client, &secret_id) {
-        (None, _) => Some(Failure::UnknownClient),
-        (Some(_), None) => Some(Failure::WrongSecret),
-        (Some(c), Some(_)) if !c.m2m_enabled => Some(Failure::M2mDisabled),
-        (Some(c), Some(_)) if !c.principal_active => Some(Failure::InactivePrincipal),
-        _ => None,
-    };
     match (failure, client, secret_id) {
         (None, Some(client), Some(secret_id)) => Ok(Authenticated { client, secret_id }),
         (failure, client, _) => {
@@ -124,17 +138,13 @@ async fn refuse(
     source: Option<IpAddr>,
     reason: &str,
 ) -> OAuthError {
-    let mut keys = Vec::with_capacity(2);
-    if known_id {
-        keys.push(format!("client:{client_id}"));
-    }
-    if let Some(ip) = source {
-        keys.push(format!("ip:{ip}"));
-    }
-    let (verdict, audit) = state.oauth.limiter.fail(&keys);
-    if let Some(count) = audit {
-        tracing::warn!(client_id = %if known_id { client_id } else { "<malformed>" }, source = ?source, reason, "client authentication failed");
-        if let Some(c) = client {
+    let id_key = known_id.then_some(client_id);
+    let failure = state.oauth.limiter.fail(id_key, source);
+    match (client, failure.audit) {
+        // A known client whose audit row is due (at most one per window per client ID,
+        // whatever the source address): the audit log, and a warning.
+        (Some(c), Some(count)) => {
+            tracing::warn!(client_id = %c.client_id, source = ?source, reason, failures = count, "client authentication failed");
             let event = AuditEvent {
                 id: 0,
                 org_id: Some(c.org_id.clone()),
@@ -155,8 +165,17 @@ async fn refuse(
                 }
             });
         }
+        (Some(_), None) => {}
+        // No known client, so no organization's audit log to write to: one warning a second
+        // at most for the whole process, counting the failures it stands for, so that
+        // rotating client IDs or addresses cannot flood the logs either.
+        (None, _) => {
+            if let Some(count) = state.oauth.limiter.log_unattributed() {
+                tracing::warn!(source = ?source, reason, failures = count, "client authentication failed for unknown client IDs");
+            }
+        }
     }
-    match verdict {
+    match failure.verdict {
         Verdict::Refuse => OAuthError::invalid_client(),
         Verdict::Delay(d) => {
             tokio::time::sleep(d).await;

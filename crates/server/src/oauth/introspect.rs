@@ -15,7 +15,7 @@ use base64::Engine;
 use chrono::{TimeZone, Utc};
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use tollgate_domain::{PrincipalKind, Role};
+use tollgate_domain::{PrincipalKind, Role, ScopeSet};
 use tollgate_token_verifier::AccessClaims;
 use utoipa::ToSchema;
 
@@ -53,7 +53,9 @@ pub struct RevocationRequest {
 pub struct IntrospectionResponse {
     /// Whether the token is live and belongs to the caller's organization.
     pub active: bool,
-    /// Granted scopes, space-delimited.
+    /// The scopes the token is worth now, space-delimited: those it was issued with that the
+    /// client still holds and its principal's current role still permits (empty when none is
+    /// left).
     pub scope: Option<String>,
     /// The client the token was issued to.
     pub client_id: Option<String>,
@@ -75,7 +77,8 @@ pub struct IntrospectionResponse {
     pub jti: Option<String>,
     /// Organization.
     pub org: Option<String>,
-    /// The principal's role when the token was issued.
+    /// The principal's current role (which may differ from the token's `role` claim after
+    /// a role change).
     pub role: Option<Role>,
     /// `person` (personal clients) or `service_principal`.
     pub principal_type: Option<PrincipalKind>,
@@ -110,8 +113,10 @@ async fn verify(state: &AppState, token: &str) -> Option<AccessClaims> {
     verifier.verify(token).await.ok()
 }
 
-/// Answers whether a token is active and, if so, its claims. Tokens of other organizations,
-/// and unknown, expired, revoked or malformed ones, are all just `{"active": false}`.
+/// Answers whether a token is active and, if so, its claims, with `scope` and `role` as they
+/// are now. Tokens of other organizations, and unknown, expired, revoked or malformed ones,
+/// and tokens issued before their organization last turned M2M off or their person was last
+/// deactivated, are all just `{"active": false}`.
 #[utoipa::path(post, path = "/oauth/introspect", tag = "oauth",
     summary = "Introspect an access token (RFC 7662)",
     request_body(content = IntrospectionRequest, content_type = "application/x-www-form-urlencoded"),
@@ -135,12 +140,24 @@ pub async fn introspect(
     let Some(claims) = verify(&state, token).await else {
         return Ok(inactive());
     };
-    if claims.org != caller.client.org_id || !liveness::is_live(&state, &claims).await? {
+    if claims.org != caller.client.org_id {
         return Ok(inactive());
     }
+    let Some(client) = liveness::live_client(&state, &claims).await? else {
+        return Ok(inactive());
+    };
+    // A resource server relying on introspection must not over-grant after a demotion or a
+    // narrowing of the client: answer what the token is worth now, not what it said when
+    // issued (the /v1 API applies the principal's current role the same way).
+    let Ok(issued) = ScopeSet::parse_space_delimited(&claims.scope) else {
+        return Ok(inactive());
+    };
+    let effective = issued
+        .intersection(client.scopes)
+        .intersection(client.role.permissions());
     Ok(Json(serde_json::json!({
         "active": true,
-        "scope": claims.scope,
+        "scope": effective.to_space_delimited(),
         "client_id": claims.client_id,
         "token_type": "Bearer",
         "exp": claims.exp,
@@ -151,7 +168,7 @@ pub async fn introspect(
         "iss": claims.iss,
         "jti": claims.jti,
         "org": claims.org,
-        "role": claims.role.as_str(),
+        "role": client.role.as_str(),
         "principal_type": claims.principal_type.as_str(),
     }))
     .into_response())

@@ -23,6 +23,10 @@ use std::sync::{Arc, RwLock};
 use tollgate_store::{SigningKeyRecord, Store, StoreError};
 use tollgate_token_verifier::{Jwks, Verifier, VerifierConfig};
 
+/// Clock skew tolerated on `nbf` by this issuer's own verifiers (processes sharing a database
+/// may disagree by a second); `exp` gets none.
+pub const NOT_BEFORE_LEEWAY: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// Why a key could not be made, sealed or opened.
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
@@ -293,7 +297,12 @@ impl Keys {
         )
         .map_err(|e| KeyError::Rejected(e.to_string()))?;
         for aud in &self.audiences {
-            let config = VerifierConfig::new(self.issuer.clone(), aud.clone());
+            // The issuer's own verdicts (introspection, the /v1 API) use the issuer's clock:
+            // a token is dead the second its `exp` passes, with no leeway. `nbf` keeps a little,
+            // because another process sharing the key may run a slightly faster clock.
+            let config = VerifierConfig::new(self.issuer.clone(), aud.clone())
+                .with_expiry_leeway(std::time::Duration::ZERO)
+                .with_not_before_leeway(NOT_BEFORE_LEEWAY);
             ring.verifiers.insert(
                 aud.clone(),
                 Verifier::with_static_jwks(config, jwks.clone()),

@@ -72,12 +72,17 @@ pub struct AuthorizationServerMetadata {
 }
 
 /// The published public keys; cacheable for less time than a new key waits to sign.
+///
+/// A rotated-in key is added to the database `key_publish_delay_seconds` before it signs, and
+/// every process publishes it within `key_refresh_seconds`; a cache that fetched the JWKS just
+/// before that must refetch before the key signs, so `max-age` is at most the publish delay
+/// less the refresh interval, less a one-second margin.
 #[utoipa::path(get, path = "/.well-known/jwks.json", tag = "oauth",
     summary = "The public signing keys (RFC 7517)", security(()),
     responses((status = 200, body = JwkSet, content_type = "application/json",
-        headers(("Cache-Control" = String, description = "`public, max-age=…`, shorter than a new key waits before signing")))))]
+        headers(("Cache-Control" = String, description = "`public, max-age=…`: at most `key_publish_delay_seconds` − `key_refresh_seconds` − 1 (and at most 300), so a cache that obeys it sees a rotated-in key before it signs")))))]
 pub async fn jwks(State(state): State<AppState>) -> Response {
-    let max_age = state.config.key_publish_delay_seconds.clamp(0, 300);
+    let max_age = state.config.jwks_max_age_seconds();
     let mut response = Json(state.oauth.keys.jwks()).into_response();
     if let Ok(v) = HeaderValue::from_str(&format!("public, max-age={max_age}")) {
         response.headers_mut().insert(header::CACHE_CONTROL, v);

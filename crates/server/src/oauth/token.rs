@@ -3,7 +3,7 @@
 
 use super::client_auth::authenticate;
 use super::error::{InvalidClient, OAuthError, OAuthErrorBody, SlowDown, Unavailable};
-use super::form;
+use super::{form, liveness};
 use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, State};
@@ -104,6 +104,9 @@ pub async fn issue(
     let Some((client_id, secret)) = form::credentials(&headers, &params)? else {
         return Err(OAuthError::invalid_client());
     };
+    // Authenticate before looking at `resource`: an unauthenticated caller must not learn
+    // which audiences this server issues tokens for (RFC 8707 `invalid_target`).
+    let authed = authenticate(&state, &client_id, &secret, Some(peer.ip())).await?;
     let audience = match params.get("resource") {
         None => state.oauth.default_audience.as_str(),
         Some(r) => state
@@ -116,7 +119,6 @@ pub async fn issue(
                 OAuthError::invalid_target("The resource is not one this server issues tokens for.")
             })?,
     };
-    let authed = authenticate(&state, &client_id, &secret, Some(peer.ip())).await?;
     let client = &authed.client;
     let effective = client.scopes.intersection(client.role.permissions());
     let granted = match params.get("scope") {
@@ -137,7 +139,22 @@ pub async fn issue(
             "This client has no scope its principal's current role permits.",
         ));
     }
-    let now = Utc::now();
+    let mut now = Utc::now();
+    if let Some(second) = liveness::issued_at_not_before(client) {
+        if now.timestamp() <= second {
+            // M2M was turned back on, or the person reactivated, within this very second: a
+            // token stamped with it would be born dead (liveness compares whole seconds of
+            // `iat`). Issue it in the next second instead; this waits under a second, and only
+            // right after such a switch.
+            let next = chrono::DateTime::from_timestamp(second + 1, 0).unwrap_or(now);
+            let wait = (next - now)
+                .to_std()
+                .unwrap_or_default()
+                .min(std::time::Duration::from_millis(1_100));
+            tokio::time::sleep(wait).await;
+            now = Utc::now();
+        }
+    }
     let key = state
         .oauth
         .keys

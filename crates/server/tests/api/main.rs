@@ -16,6 +16,7 @@ mod governance;
 mod matrix;
 mod oauth;
 mod oauth_forgery;
+mod oauth_hardening;
 mod oauth_interop;
 mod oauth_multiprocess;
 mod openapi;

@@ -74,6 +74,8 @@ async fn malformed_token_requests_are_invalid_request(engine: Engine) {
         .await
         .unwrap();
     assert_eq!(query.status(), 400);
+    let body: serde_json::Value = query.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_request");
     // A repeated parameter.
     let repeated = app
         .request_token(
@@ -139,12 +141,32 @@ async fn every_authentication_failure_gets_one_identical_answer(engine: Engine) 
     let expiring = reply.body["value"].as_str().unwrap().to_owned();
     let secret_id = reply.body["id"].as_str().unwrap().to_owned();
     expire_secret(&app, &secret_id).await;
+    // A deleted (revoked) secret.
+    let reply = app
+        .post(
+            &format!("/api/v1/api-clients/{id}/secrets"),
+            &app.admin,
+            json!({}),
+        )
+        .await
+        .expect(201);
+    let deleted = reply.body["value"].as_str().unwrap().to_owned();
+    app.delete(
+        &format!(
+            "/api/v1/api-clients/{id}/secrets/{}",
+            reply.body["id"].as_str().unwrap()
+        ),
+        &app.admin,
+    )
+    .await
+    .expect(204);
 
     let unknown_client = app
         .request_token("A".repeat(32).as_str(), &secret, &[])
         .await;
     let wrong_secret = app.request_token(&id, &format!("{secret}x"), &[]).await;
     let expired = app.request_token(&id, &expiring, &[]).await;
+    let revoked = app.request_token(&id, &deleted, &[]).await;
     let deactivated = app.request_token(&pid, &psecret, &[]).await;
     let no_credentials = app
         .oauth_form(
@@ -157,6 +179,7 @@ async fn every_authentication_failure_gets_one_identical_answer(engine: Engine) 
         &unknown_client,
         &wrong_secret,
         &expired,
+        &revoked,
         &deactivated,
         &no_credentials,
     ] {
@@ -383,6 +406,33 @@ async fn jwks_and_metadata_publish_what_clients_need_and_nothing_private(engine:
         meta["revocation_endpoint"],
         format!("{}/oauth/revoke", app.address)
     );
+    let methods = json!(["client_secret_basic", "client_secret_post"]);
+    assert_eq!(
+        meta["introspection_endpoint_auth_methods_supported"],
+        methods
+    );
+    assert_eq!(meta["revocation_endpoint_auth_methods_supported"], methods);
+    assert_eq!(
+        meta["access_token_signing_alg_values_supported"],
+        json!(["ES256"]),
+        "the algorithm of the published key"
+    );
+    // RFC 8414 §2: `token_endpoint_auth_signing_alg_values_supported` is for the JWT client
+    // authentication methods (private_key_jwt, client_secret_jwt), which are not offered, so
+    // it is not published; a client must not infer that it may sign its own assertions.
+    assert!(meta
+        .get("token_endpoint_auth_signing_alg_values_supported")
+        .is_none());
+    for (name, value) in meta.as_object().unwrap() {
+        if name.ends_with("_alg_values_supported") {
+            let algs = value.as_array().expect("a list");
+            assert!(!algs.is_empty(), "{name}");
+            assert!(
+                algs.iter().all(|a| a != "none" && a != "HS256"),
+                "{name}: {value}"
+            );
+        }
+    }
     assert!(!meta.to_string().contains("\"none\""));
 }
 

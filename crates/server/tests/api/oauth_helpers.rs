@@ -91,3 +91,85 @@ impl TestApp {
         .await
     }
 }
+
+/// Signs tokens with the server's own active key, loaded the way the server loads it (from
+/// the database, opened with the master key), so tests can make tokens with any claims that
+/// the server must judge as its own.
+pub struct ServerSigner {
+    keys: tollgate_server::oauth::keys::Keys,
+}
+
+impl ServerSigner {
+    /// The signer of `app`'s keys.
+    pub async fn of(app: &TestApp) -> ServerSigner {
+        let master =
+            tollgate_server::keys::MasterKey::load_or_create(&app.config).expect("master key");
+        let keys = tollgate_server::oauth::keys::Keys::load(
+            app.store.clone(),
+            master.signing_kek(),
+            "ES256",
+            app.address.clone(),
+            vec![format!("{}/v1", app.address)],
+            chrono::Duration::hours(1),
+        )
+        .await
+        .expect("the server's keys");
+        ServerSigner { keys }
+    }
+
+    /// A compact JWS of `claims` under the header the server puts on its tokens.
+    pub fn sign(&self, claims: &Value) -> String {
+        let key = self.keys.active(chrono::Utc::now()).expect("an active key");
+        let header = serde_json::json!({"alg": key.alg, "typ": "at+jwt", "kid": key.kid});
+        let input = format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(header.to_string()),
+            URL_SAFE_NO_PAD.encode(claims.to_string())
+        );
+        let signature = key.signer.sign(input.as_bytes()).expect("sign");
+        format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature))
+    }
+
+    /// `genuine`'s claims with `changes` applied, signed.
+    pub fn resign(&self, genuine: &str, changes: Value) -> String {
+        let mut c = claims(genuine);
+        for (k, v) in changes.as_object().expect("object") {
+            c[k] = v.clone();
+        }
+        self.sign(&c)
+    }
+}
+
+impl TestApp {
+    /// `GET /v1/users` with a bearer access token.
+    pub async fn v1_users(&self, token: &str) -> Reply {
+        self.get("/v1/users", token).await
+    }
+
+    /// Runs one SQL statement with one text parameter on the app's database and returns the
+    /// first column of the first row as an integer, if any (for reading what the API does not
+    /// show).
+    pub async fn sql_i64(&self, sql: &str, param: &str) -> Option<i64> {
+        let url = self.config.database_url.clone().expect("database url");
+        match self.engine {
+            crate::helpers::Engine::Sqlite => {
+                let pool = sqlx::SqlitePool::connect(&url).await.expect("sqlite");
+                sqlx::query_scalar::<_, Option<i64>>(sql)
+                    .bind(param)
+                    .fetch_optional(&pool)
+                    .await
+                    .expect("query")
+                    .flatten()
+            }
+            crate::helpers::Engine::Postgres => {
+                let pool = sqlx::PgPool::connect(&url).await.expect("postgres");
+                sqlx::query_scalar::<_, Option<i64>>(sql)
+                    .bind(param)
+                    .fetch_optional(&pool)
+                    .await
+                    .expect("query")
+                    .flatten()
+            }
+        }
+    }
+}

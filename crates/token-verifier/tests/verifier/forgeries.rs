@@ -224,6 +224,36 @@ async fn refuses_a_token_expired_beyond_the_leeway() {
 }
 
 #[tokio::test]
+async fn a_zero_expiry_leeway_refuses_a_token_the_second_it_expires_yet_keeps_the_nbf_leeway() {
+    let server = JwksServer::start().await;
+    let verifier = Verifier::new(
+        server
+            .config()
+            .with_expiry_leeway(std::time::Duration::ZERO)
+            .with_not_before_leeway(std::time::Duration::from_secs(2)),
+    )
+    .unwrap();
+    let expired = keys()
+        .es256
+        .token(&with(valid_claims(&server.issuer), "exp", json!(now() - 1)));
+    let early = keys()
+        .es256
+        .token(&with(valid_claims(&server.issuer), "nbf", json!(now() + 1)));
+
+    let expired = verifier.verify(&expired).await;
+    let early = verifier.verify(&early).await;
+
+    assert!(
+        matches!(expired, Err(VerifyError::Expired { .. })),
+        "{expired:?}"
+    );
+    assert!(
+        early.is_ok(),
+        "nbf one second ahead is within 2 s: {early:?}"
+    );
+}
+
+#[tokio::test]
 async fn refuses_a_token_whose_nbf_is_beyond_the_leeway() {
     let server = JwksServer::start().await;
     let nbf = now() + 120;

@@ -8,4 +8,6 @@ mod helpers;
 mod extractor;
 mod forgeries;
 mod jwks_cache;
+#[cfg(feature = "axum")]
+mod layer;
 mod valid_tokens;
