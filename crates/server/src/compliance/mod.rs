@@ -5,8 +5,8 @@
 //! `tollgate-token-verifier`'s [`AccessClaims`] extractor, then [`authorize`] applies, in
 //! order, the token's liveness ([`crate::oauth::liveness::is_live`]: deleted client,
 //! deactivated person, M2M off or revoked token are 401 `invalid_token` within a second), the
-//! scope the operation needs (403 `insufficient_scope` naming it), and the acting principal's
-//! *current* role (a personal client follows its person's role). Record rules (External
+//! scope the operation needs (403 `insufficient_scope` naming it), and the client's *current*
+//! scopes and acting principal's *current* role (a personal client follows its person's role). Record rules (External
 //! auditors see only audits that list them), restricted fields and the ownership rule are
 //! applied by the handlers with the pure rules of `tollgate_domain::compliance`.
 //!
@@ -122,14 +122,15 @@ impl Caller {
 }
 
 /// Admits a verified token for an operation needing `scope`: the token must still be live
-/// (401 otherwise), grant the scope (403 otherwise), and its principal's current role must
-/// still permit it (403: a personal client follows its person's role changes).
+/// (401 otherwise), grant the scope (403 otherwise), and its client's current scopes and its
+/// principal's current role must still permit it (403: a narrowed client or a demoted person
+/// narrows the tokens already issued).
 pub async fn authorize(state: &AppState, claims: AccessClaims, scope: Scope) -> V1Result<Caller> {
     // A dead token is 401 whatever it asks for: liveness comes before the scope, so a
     // deleted client's token never learns which scopes an operation needs.
-    if !crate::oauth::liveness::is_live(state, &claims).await? {
+    let Some(client) = crate::oauth::liveness::live_client(state, &claims).await? else {
         return Err(V1Error::NotLive);
-    }
+    };
     let principal = state
         .store
         .get_principal(&claims.org, &claims.sub)
@@ -137,7 +138,9 @@ pub async fn authorize(state: &AppState, claims: AccessClaims, scope: Scope) -> 
         .filter(|p| p.active && p.kind.as_str() == claims.principal_type.as_str())
         .ok_or(V1Error::NotLive)?;
     claims.require_scope(&scope.to_string())?;
-    if !principal.role.permissions().contains(scope) {
+    // What the token is worth now: its scopes ∩ the client's current scopes ∩ the principal's
+    // current role, so narrowing a client or demoting a person narrows its live tokens too.
+    if !client.scopes.contains(scope) || !principal.role.permissions().contains(scope) {
         return Err(InsufficientScope {
             scope: scope.to_string(),
         }

@@ -454,6 +454,47 @@ async fn the_directory_pages_with_cursors_bound_to_its_organization(engine: Engi
         .expect_error(400, "invalid_limit");
 }
 
+async fn narrowing_a_clients_scopes_narrows_its_live_tokens(engine: Engine) {
+    let app = spawn_app(engine).await;
+    app.enable_m2m().await;
+    let (client_id, secret, _) = app
+        .create_service_account(
+            "Narrowed",
+            "compliance_manager",
+            &["risk.read", "risk.create"],
+        )
+        .await;
+    let token = app.token(&client_id, &secret).await;
+    app.post(
+        "/v1/risks",
+        &token,
+        json!({"name": "before", "owner_id": app.admin_id}),
+    )
+    .await
+    .expect(201);
+
+    app.patch(
+        &format!("/api/v1/api-clients/{client_id}"),
+        &app.admin,
+        json!({"scopes": ["risk.read"]}),
+    )
+    .await
+    .expect(200);
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+
+    // The token still says risk.create, but the client no longer holds it.
+    let reply = app
+        .post(
+            "/v1/risks",
+            &token,
+            json!({"name": "after", "owner_id": app.admin_id}),
+        )
+        .await
+        .expect_error(403, "insufficient_scope");
+    assert!(reply.text.contains("risk.create"), "{}", reply.text);
+    app.get("/v1/risks", &token).await.expect(200);
+}
+
 /// `{field: value}`.
 fn field_body(field: &str, value: &str) -> serde_json::Value {
     let mut body = serde_json::Map::new();
@@ -469,4 +510,5 @@ both_engines!(
     another_organizations_controls_and_directory_entries_look_missing,
     restricted_fields_follow_the_role_in_every_answer,
     the_directory_pages_with_cursors_bound_to_its_organization,
+    narrowing_a_clients_scopes_narrows_its_live_tokens,
 );
