@@ -331,8 +331,13 @@ async fn another_organizations_objects_are_byte_identical_to_missing_ones(engine
     app.enable_m2m().await;
     let ours = app.sa_actor("admin").await;
     let (_, their_admin, theirs) = app.other_org_actor().await;
+    let their_program = app.program_of(&theirs, &their_admin).await;
     for (collection, body) in [
         ("programs", json!({"name": "p", "owner_id": their_admin})),
+        (
+            "controls",
+            json!({"name": "c", "owner_id": their_admin, "program_id": their_program}),
+        ),
         ("risks", json!({"name": "r", "owner_id": their_admin})),
         ("tasks", json!({"name": "t", "owner_id": their_admin})),
         ("audits", json!({"name": "a", "owner_id": their_admin})),
@@ -376,7 +381,6 @@ async fn another_organizations_objects_are_byte_identical_to_missing_ones(engine
             .expect(200);
     }
     // A control may not join another organization's program.
-    let their_program = app.program_of(&theirs, &their_admin).await;
     let our_program_missing = app
         .post(
             "/v1/controls",
