@@ -923,7 +923,7 @@ async fn a_deleted_clients_id_never_comes_back(engine: Engine) {
             client_type: tollgate_domain::ClientType::ServiceAccount,
             created_at: now,
             expires_at: now + chrono::Duration::hours(1),
-        })
+        }, None)
         .await
         .unwrap();
 

@@ -345,12 +345,13 @@ async fn demoting_or_deactivating_the_only_admin_is_refused_with_last_admin(engi
             &app.admin_id,
             Some(tollgate_domain::Role::User),
             None,
+            None,
             &audit,
         )
         .await;
     let deactivate = app
         .store
-        .update_person(&app.org_id, &app.admin_id, None, Some(false), &audit)
+        .update_person(&app.org_id, &app.admin_id, None, Some(false), None, &audit)
         .await;
 
     assert!(matches!(demote, Err(tollgate_store::WriteError::LastAdmin)));
