@@ -110,9 +110,15 @@ pub async fn start(config: Config) -> (String, Store) {
 
 /// Starts Tollgate on a fresh database with one organization and its Admin signed in.
 pub async fn spawn_app(engine: Engine) -> TestApp {
+    spawn_app_with(engine, |_| {}).await
+}
+
+/// [`spawn_app`] with a change to the test configuration.
+pub async fn spawn_app_with(engine: Engine, change: impl FnOnce(&mut Config)) -> TestApp {
     init_logs();
     let data_dir = tempfile::tempdir().expect("temp dir");
-    let config = test_config(engine, data_dir.path()).await;
+    let mut config = test_config(engine, data_dir.path()).await;
+    change(&mut config);
     let (address, store) = start(config.clone()).await;
     let org = bootstrap::create_org(
         &store,
