@@ -51,8 +51,14 @@ async fn serve_with_no_configuration_creates_its_database_and_prints_a_working_s
     assert_eq!(email, "admin@tollgate.local");
     assert!(password.len() >= 12, "{password}");
     let data = dir.path().join("tollgate-data");
-    assert!(data.join("tollgate.db").is_file(), "./tollgate-data/tollgate.db");
-    assert!(data.join("master.key").is_file(), "./tollgate-data/master.key");
+    assert!(
+        data.join("tollgate.db").is_file(),
+        "./tollgate-data/tollgate.db"
+    );
+    assert!(
+        data.join("master.key").is_file(),
+        "./tollgate-data/master.key"
+    );
     let db = sqlx::SqlitePool::connect(&format!("sqlite://{}", data.join("tollgate.db").display()))
         .await
         .unwrap();
@@ -72,7 +78,9 @@ async fn serve_with_no_configuration_creates_its_database_and_prints_a_working_s
     second.arg("serve");
     let (_server, base, printed) = start_serving(second).await;
     assert!(
-        !printed.iter().any(|l| l.contains("password") || l.contains(&password)),
+        !printed
+            .iter()
+            .any(|l| l.contains("password") || l.contains(&password)),
         "{printed:?}"
     );
     sign_in_as(&http, &base, &email, &password).await;
@@ -90,8 +98,16 @@ async fn migrate_applies_every_migration_and_can_run_again(engine: Engine) {
         .count() as i64;
 
     for _ in 0..2 {
-        let out = tollgate(dir.path(), &url).arg("migrate").output().await.unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let out = tollgate(dir.path(), &url)
+            .arg("migrate")
+            .output()
+            .await
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         assert_eq!(
             String::from_utf8(out.stdout).unwrap().trim(),
             format!("migrations applied ({engine_dir})")
@@ -160,7 +176,11 @@ async fn healthcheck_exits_zero_when_the_service_is_up_and_non_zero_when_it_is_d
             .unwrap()
     };
 
-    assert!(up.status.success(), "{}", String::from_utf8_lossy(&up.stderr));
+    assert!(
+        up.status.success(),
+        "{}",
+        String::from_utf8_lossy(&up.stderr)
+    );
     assert_eq!(String::from_utf8_lossy(&up.stdout).trim(), "ok");
     for out in [&down, &nothing_there] {
         assert!(!out.status.success());

@@ -371,7 +371,10 @@ mod tests {
     fn custom_expiry_must_be_future_and_within_the_maximum() {
         let now = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
         let cap = SecretLifetimeCap::Days(730);
-        assert_eq!(secret_expiry(now, Some(now), cap), Err(ExpiryError::NotInFuture));
+        assert_eq!(
+            secret_expiry(now, Some(now), cap),
+            Err(ExpiryError::NotInFuture)
+        );
         assert!(matches!(
             secret_expiry(now, Some(now + Duration::days(731)), cap),
             Err(ExpiryError::BeyondMaximum { .. })
@@ -414,7 +417,11 @@ mod tests {
         assert_eq!(at, now + Duration::days(10) + Duration::milliseconds(123));
         // Less than a millisecond ahead is not in the future once truncated.
         assert_eq!(
-            secret_expiry(now, Some(now + Duration::microseconds(999)), SecretLifetimeCap::DEFAULT),
+            secret_expiry(
+                now,
+                Some(now + Duration::microseconds(999)),
+                SecretLifetimeCap::DEFAULT
+            ),
             Err(ExpiryError::NotInFuture)
         );
     }

@@ -33,7 +33,8 @@ pub fn is_record_id(prefix: &str, s: &str) -> bool {
     s.strip_prefix(prefix)
         .and_then(|rest| rest.strip_prefix('_'))
         .is_some_and(|random| {
-            random.len() == RECORD_ID_RANDOM_LEN && random.bytes().all(|b| b.is_ascii_alphanumeric())
+            random.len() == RECORD_ID_RANDOM_LEN
+                && random.bytes().all(|b| b.is_ascii_alphanumeric())
         })
 }
 

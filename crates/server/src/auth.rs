@@ -49,7 +49,10 @@ pub struct AuditContext(Arc<Mutex<AuditNote>>);
 impl AuditContext {
     /// Reads (or changes) the note.
     pub fn with<T>(&self, f: impl FnOnce(&mut AuditNote) -> T) -> T {
-        let mut note = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut note = self
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         f(&mut note)
     }
 }

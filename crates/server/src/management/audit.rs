@@ -17,12 +17,12 @@ use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
 use axum::Json;
-use tollgate_domain::ids::{is_record_id, PERSON_PREFIX};
-use tollgate_domain::ClientId;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use tollgate_domain::ids::{is_record_id, PERSON_PREFIX};
+use tollgate_domain::ClientId;
 use tollgate_store::AuditEvent;
 use utoipa::{IntoParams, ToSchema};
 

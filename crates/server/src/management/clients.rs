@@ -309,7 +309,8 @@ pub async fn open_draft(
         };
         let mut audit = me.audit("api_client.draft.create", "api_client", &draft.client_id);
         audit.at = created_at;
-        audit.details = serde_json::json!({ "type": draft.client_type, "expires_at": draft.expires_at });
+        audit.details =
+            serde_json::json!({ "type": draft.client_type, "expires_at": draft.expires_at });
         if state.store.create_draft(&draft, Some(&audit)).await? {
             return Ok((
                 StatusCode::CREATED,

@@ -278,7 +278,9 @@ async fn the_audit_log_cannot_be_truncated_on_postgres(engine: Engine) {
         // SQLite has no TRUNCATE; DELETE is refused (above).
         return;
     }
-    let pool = sqlx::PgPool::connect(&app.config.database_url()).await.unwrap();
+    let pool = sqlx::PgPool::connect(&app.config.database_url())
+        .await
+        .unwrap();
 
     let truncate = sqlx::query("TRUNCATE audit_events").execute(&pool).await;
 
@@ -309,7 +311,10 @@ async fn opening_and_cancelling_a_draft_are_recorded(engine: Engine) {
     let actions: Vec<_> = events.iter().rev().map(|e| e["action"].clone()).collect();
     assert_eq!(
         actions,
-        [json!("api_client.draft.create"), json!("api_client.draft.delete")]
+        [
+            json!("api_client.draft.create"),
+            json!("api_client.draft.delete")
+        ]
     );
     for e in &events {
         assert_eq!(e["actor_id"], person.as_str(), "{e}");
@@ -368,9 +373,13 @@ async fn refused_changes_are_recorded_as_failures_with_their_code(engine: Engine
         .unwrap();
     assert_eq!(csrf_refused.status(), 403);
     // Not recorded: 404 (unknown object), 401 (no session), 400 (malformed), reads.
-    app.patch("/api/v1/people/usr_doesnotexist000000000", &app.admin, json!({"role": "user"}))
-        .await
-        .expect(404);
+    app.patch(
+        "/api/v1/people/usr_doesnotexist000000000",
+        &app.admin,
+        json!({"role": "user"}),
+    )
+    .await
+    .expect(404);
     app.patch("/api/v1/org", "", json!({"m2m_enabled": false}))
         .await
         .expect(401);
@@ -397,15 +406,30 @@ async fn refused_changes_are_recorded_as_failures_with_their_code(engine: Engine
     assert_eq!(
         summary,
         [
-            (s("org.update"), user_id.clone(), app.org_id.clone(), s("forbidden")),
-            (s("api_client.create"), app.admin_id.clone(), draft.clone(), s("name_taken")),
+            (
+                s("org.update"),
+                user_id.clone(),
+                app.org_id.clone(),
+                s("forbidden")
+            ),
+            (
+                s("api_client.create"),
+                app.admin_id.clone(),
+                draft.clone(),
+                s("name_taken")
+            ),
             (
                 s("api_client.update"),
                 app.admin_id.clone(),
                 taken.clone(),
                 s("scope_not_allowed_for_role")
             ),
-            (s("api_client.delete"), app.admin_id.clone(), taken.clone(), s("csrf_token_invalid")),
+            (
+                s("api_client.delete"),
+                app.admin_id.clone(),
+                taken.clone(),
+                s("csrf_token_invalid")
+            ),
         ]
     );
     for e in &failures {

@@ -659,9 +659,13 @@ async fn names_clash_under_full_unicode_case_folding(engine: Engine) {
         .expect_error(409, "name_taken");
     }
     for clash in ["σίσυφος", "σίσυφοσ", "Σίσυφος"] {
-        app.try_create_client(&app.admin, "personal", json!({"name": clash, "scopes": ["audit.read"]}))
-            .await
-            .expect_error(409, "name_taken");
+        app.try_create_client(
+            &app.admin,
+            "personal",
+            json!({"name": clash, "scopes": ["audit.read"]}),
+        )
+        .await
+        .expect_error(409, "name_taken");
     }
     app.patch(
         &format!("/api/v1/api-clients/{other}"),
@@ -728,13 +732,27 @@ async fn concurrent_role_and_scope_edits_never_leave_a_scope_beyond_the_role(eng
         // Each change is fine on its own; together they would give a User `control.create`.
         let (demote, widen) = tokio::join!(
             app.patch(&path, &app.admin, json!({"role": "user"})),
-            app.patch(&path, &app.admin, json!({"scopes": ["control.read", "control.create"]})),
+            app.patch(
+                &path,
+                &app.admin,
+                json!({"scopes": ["control.read", "control.create"]})
+            ),
         );
 
         let mut statuses = [demote.status.as_u16(), widen.status.as_u16()];
         statuses.sort();
-        assert_eq!(statuses, [200, 422], "round {round}: {} / {}", demote.text, widen.text);
-        let loser = if demote.status == 422 { &demote } else { &widen };
+        assert_eq!(
+            statuses,
+            [200, 422],
+            "round {round}: {} / {}",
+            demote.text,
+            widen.text
+        );
+        let loser = if demote.status == 422 {
+            &demote
+        } else {
+            &widen
+        };
         assert_eq!(loser.code(), "scope_not_allowed_for_role", "{}", loser.text);
         assert!(loser.text.contains("control.create"), "{}", loser.text);
         let client = app.get(&path, &app.admin).await.expect(200);
@@ -1025,14 +1043,17 @@ async fn a_deleted_clients_id_never_comes_back(engine: Engine) {
 
     let reserved = app
         .store
-        .create_draft(&tollgate_store::Draft {
-            client_id: id.clone(),
-            org_id: app.org_id.clone(),
-            person_id: app.admin_id.clone(),
-            client_type: tollgate_domain::ClientType::ServiceAccount,
-            created_at: now,
-            expires_at: now + chrono::Duration::hours(1),
-        }, None)
+        .create_draft(
+            &tollgate_store::Draft {
+                client_id: id.clone(),
+                org_id: app.org_id.clone(),
+                person_id: app.admin_id.clone(),
+                client_type: tollgate_domain::ClientType::ServiceAccount,
+                created_at: now,
+                expires_at: now + chrono::Duration::hours(1),
+            },
+            None,
+        )
         .await
         .unwrap();
 

@@ -477,14 +477,34 @@ async fn odd_text_in_every_path_id_is_a_404_like_a_missing_object(engine: Engine
     let secret = body["secret"]["id"].as_str().unwrap().to_owned();
     let routes: [(Method, &str, Option<Value>); 9] = [
         (Method::GET, "/api/v1/api-clients/{x}", None),
-        (Method::PATCH, "/api/v1/api-clients/{x}", Some(json!({"description": "d"}))),
+        (
+            Method::PATCH,
+            "/api/v1/api-clients/{x}",
+            Some(json!({"description": "d"})),
+        ),
         (Method::DELETE, "/api/v1/api-clients/{x}", None),
-        (Method::POST, "/api/v1/api-clients/{x}/secrets", Some(json!({}))),
-        (Method::DELETE, "/api/v1/api-clients/{x}/secrets/{secret}", None),
+        (
+            Method::POST,
+            "/api/v1/api-clients/{x}/secrets",
+            Some(json!({})),
+        ),
+        (
+            Method::DELETE,
+            "/api/v1/api-clients/{x}/secrets/{secret}",
+            None,
+        ),
         (Method::DELETE, "/api/v1/api-clients/{sa}/secrets/{x}", None),
         (Method::DELETE, "/api/v1/api-clients/drafts/{x}", None),
-        (Method::PATCH, "/api/v1/people/{x}", Some(json!({"role": "user"}))),
-        (Method::DELETE, "/api/v1/governance/personal-clients/{x}", None),
+        (
+            Method::PATCH,
+            "/api/v1/people/{x}",
+            Some(json!({"role": "user"})),
+        ),
+        (
+            Method::DELETE,
+            "/api/v1/governance/personal-clients/{x}",
+            None,
+        ),
     ];
     let mut ids = Vec::new();
     for c in CONTROL.iter().chain(&ODD) {
@@ -502,8 +522,14 @@ async fn odd_text_in_every_path_id_is_a_404_like_a_missing_object(engine: Engine
                 .replace("{x}", &encoded)
                 .replace("{sa}", &sa)
                 .replace("{secret}", &secret);
-            let reply = app.call(method.clone(), &path, &app.admin, body.clone()).await;
-            check(&reply, (404, Some("not_found")), &format!("{method} {path}"));
+            let reply = app
+                .call(method.clone(), &path, &app.admin, body.clone())
+                .await;
+            check(
+                &reply,
+                (404, Some("not_found")),
+                &format!("{method} {path}"),
+            );
         }
     }
     // The target survived every request.
@@ -541,28 +567,146 @@ async fn odd_text_in_every_body_and_query_field_gets_its_exact_error(engine: Eng
             body
         };
         let mut cases: Vec<(Method, String, Value, Expect)> = vec![
-            (Method::POST, "/api/v1/sessions".into(), json!({"email": text, "password": "x"}), (401, Some("invalid_credentials"))),
-            (Method::POST, "/api/v1/sessions".into(), json!({"email": format!("admin{odd}@acme.test"), "password": "x"}), (401, Some("invalid_credentials"))),
-            (Method::POST, "/api/v1/sessions".into(), json!({"email": "admin@acme.test", "password": text}), (401, Some("invalid_credentials"))),
-            (Method::POST, "/api/v1/people".into(), json!({"email": format!("a{odd}b.{n}@acme.test"), "name": "P", "role": "user"}), free_text("invalid_email")),
-            (Method::POST, "/api/v1/people".into(), json!({"email": format!("p.{n}@acme.test"), "name": text, "role": "user"}), free_text("invalid_name")),
-            (Method::POST, "/api/v1/people".into(), json!({"email": format!("q.{n}@acme.test"), "name": "Q", "role": odd}), invalid("invalid_request")),
-            (Method::POST, "/api/v1/people".into(), json!({"email": format!("r.{n}@acme.test"), "name": "R", "role": "user", "password": odd.repeat(12)}), (201, None)),
-            (Method::PATCH, format!("/api/v1/people/{person}"), json!({"role": odd}), invalid("invalid_request")),
-            (Method::PATCH, "/api/v1/org".into(), json!({"m2m_enabled": odd}), invalid("invalid_request")),
-            (Method::POST, "/api/v1/api-clients/drafts".into(), json!({"type": odd}), invalid("invalid_request")),
-            (Method::POST, "/api/v1/api-clients".into(), save(json!({"client_id": text})), refused("invalid_client_id")),
-            (Method::POST, "/api/v1/api-clients".into(), save(json!({"client_id": format!("{}{odd}", &draft[..31])})), refused("invalid_client_id")),
-            (Method::POST, "/api/v1/api-clients".into(), save(json!({"type": odd})), invalid("invalid_request")),
-            (Method::POST, "/api/v1/api-clients".into(), save(json!({"role": odd})), invalid("invalid_request")),
-            (Method::POST, "/api/v1/api-clients".into(), save(json!({"scopes": [odd]})), refused("unknown_scope")),
-            (Method::POST, "/api/v1/api-clients".into(), save(json!({"scopes": [format!("audit.read{odd}")]})), refused("unknown_scope")),
-            (Method::POST, "/api/v1/api-clients".into(), save(json!({"secret_expires_at": odd})), invalid("invalid_request")),
-            (Method::PATCH, format!("/api/v1/api-clients/{sa}"), json!({"name": text}), if control { refused("invalid_name") } else { (200, None) }),
-            (Method::PATCH, format!("/api/v1/api-clients/{sa}"), json!({"description": text}), if control { refused("invalid_description") } else { (200, None) }),
-            (Method::PATCH, format!("/api/v1/api-clients/{sa}"), json!({"scopes": [odd]}), refused("unknown_scope")),
-            (Method::PATCH, format!("/api/v1/api-clients/{sa}"), json!({"role": odd}), invalid("invalid_request")),
-            (Method::POST, format!("/api/v1/api-clients/{sa}/secrets"), json!({"expires_at": text}), invalid("invalid_request")),
+            (
+                Method::POST,
+                "/api/v1/sessions".into(),
+                json!({"email": text, "password": "x"}),
+                (401, Some("invalid_credentials")),
+            ),
+            (
+                Method::POST,
+                "/api/v1/sessions".into(),
+                json!({"email": format!("admin{odd}@acme.test"), "password": "x"}),
+                (401, Some("invalid_credentials")),
+            ),
+            (
+                Method::POST,
+                "/api/v1/sessions".into(),
+                json!({"email": "admin@acme.test", "password": text}),
+                (401, Some("invalid_credentials")),
+            ),
+            (
+                Method::POST,
+                "/api/v1/people".into(),
+                json!({"email": format!("a{odd}b.{n}@acme.test"), "name": "P", "role": "user"}),
+                free_text("invalid_email"),
+            ),
+            (
+                Method::POST,
+                "/api/v1/people".into(),
+                json!({"email": format!("p.{n}@acme.test"), "name": text, "role": "user"}),
+                free_text("invalid_name"),
+            ),
+            (
+                Method::POST,
+                "/api/v1/people".into(),
+                json!({"email": format!("q.{n}@acme.test"), "name": "Q", "role": odd}),
+                invalid("invalid_request"),
+            ),
+            (
+                Method::POST,
+                "/api/v1/people".into(),
+                json!({"email": format!("r.{n}@acme.test"), "name": "R", "role": "user", "password": odd.repeat(12)}),
+                (201, None),
+            ),
+            (
+                Method::PATCH,
+                format!("/api/v1/people/{person}"),
+                json!({"role": odd}),
+                invalid("invalid_request"),
+            ),
+            (
+                Method::PATCH,
+                "/api/v1/org".into(),
+                json!({"m2m_enabled": odd}),
+                invalid("invalid_request"),
+            ),
+            (
+                Method::POST,
+                "/api/v1/api-clients/drafts".into(),
+                json!({"type": odd}),
+                invalid("invalid_request"),
+            ),
+            (
+                Method::POST,
+                "/api/v1/api-clients".into(),
+                save(json!({"client_id": text})),
+                refused("invalid_client_id"),
+            ),
+            (
+                Method::POST,
+                "/api/v1/api-clients".into(),
+                save(json!({"client_id": format!("{}{odd}", &draft[..31])})),
+                refused("invalid_client_id"),
+            ),
+            (
+                Method::POST,
+                "/api/v1/api-clients".into(),
+                save(json!({"type": odd})),
+                invalid("invalid_request"),
+            ),
+            (
+                Method::POST,
+                "/api/v1/api-clients".into(),
+                save(json!({"role": odd})),
+                invalid("invalid_request"),
+            ),
+            (
+                Method::POST,
+                "/api/v1/api-clients".into(),
+                save(json!({"scopes": [odd]})),
+                refused("unknown_scope"),
+            ),
+            (
+                Method::POST,
+                "/api/v1/api-clients".into(),
+                save(json!({"scopes": [format!("audit.read{odd}")]})),
+                refused("unknown_scope"),
+            ),
+            (
+                Method::POST,
+                "/api/v1/api-clients".into(),
+                save(json!({"secret_expires_at": odd})),
+                invalid("invalid_request"),
+            ),
+            (
+                Method::PATCH,
+                format!("/api/v1/api-clients/{sa}"),
+                json!({"name": text}),
+                if control {
+                    refused("invalid_name")
+                } else {
+                    (200, None)
+                },
+            ),
+            (
+                Method::PATCH,
+                format!("/api/v1/api-clients/{sa}"),
+                json!({"description": text}),
+                if control {
+                    refused("invalid_description")
+                } else {
+                    (200, None)
+                },
+            ),
+            (
+                Method::PATCH,
+                format!("/api/v1/api-clients/{sa}"),
+                json!({"scopes": [odd]}),
+                refused("unknown_scope"),
+            ),
+            (
+                Method::PATCH,
+                format!("/api/v1/api-clients/{sa}"),
+                json!({"role": odd}),
+                invalid("invalid_request"),
+            ),
+            (
+                Method::POST,
+                format!("/api/v1/api-clients/{sa}/secrets"),
+                json!({"expires_at": text}),
+                invalid("invalid_request"),
+            ),
         ];
         if control {
             cases.push((
@@ -577,11 +721,17 @@ async fn odd_text_in_every_body_and_query_field_gets_its_exact_error(engine: Eng
             Method::POST,
             "/api/v1/api-clients".into(),
             save(json!({"name": format!("{text} saved"), "description": text})),
-            if control { refused("invalid_name") } else { (201, None) },
+            if control {
+                refused("invalid_name")
+            } else {
+                (201, None)
+            },
         ));
 
         for (method, path, body, expect) in cases {
-            let reply = app.call(method.clone(), &path, &app.admin, Some(body.clone())).await;
+            let reply = app
+                .call(method.clone(), &path, &app.admin, Some(body.clone()))
+                .await;
             check(&reply, expect, &format!("{method} {path} {body}"));
         }
         let queries = [

@@ -387,7 +387,12 @@ fn the_matrix_table_parses() {
     let rows = parse_table();
     assert!(rows.len() >= 40, "{} rows", rows.len());
     for row in &rows {
-        for caller in ["anonymous", "sa_admin_token", "sa_api_admin_token", "personal_admin_token"] {
+        for caller in [
+            "anonymous",
+            "sa_admin_token",
+            "sa_api_admin_token",
+            "personal_admin_token",
+        ] {
             assert!(
                 row.expected[caller] == 401 || row.path == "/api/v1/sessions",
                 "{}: only signing in works without a session ({caller})",

@@ -162,7 +162,11 @@ pub async fn insert_expired_draft(
         created_at: now - Duration::hours(1) - Duration::minutes(1),
         expires_at: now - Duration::minutes(1),
     };
-    assert!(app.store.create_draft(&draft, None).await.expect("store draft"));
+    assert!(app
+        .store
+        .create_draft(&draft, None)
+        .await
+        .expect("store draft"));
     client_id
 }
 

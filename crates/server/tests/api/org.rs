@@ -181,7 +181,11 @@ async fn a_maximum_in_days_replaces_the_default_and_null_restores_it(engine: Eng
     let app = spawn_app(engine).await;
 
     let days = app
-        .patch("/api/v1/org", &app.admin, json!({"secret_max_lifetime_days": 90}))
+        .patch(
+            "/api/v1/org",
+            &app.admin,
+            json!({"secret_max_lifetime_days": 90}),
+        )
         .await
         .expect(200);
     let untouched = app
@@ -189,7 +193,11 @@ async fn a_maximum_in_days_replaces_the_default_and_null_restores_it(engine: Eng
         .await
         .expect(200);
     let restored = app
-        .patch("/api/v1/org", &app.admin, json!({"secret_max_lifetime_days": null}))
+        .patch(
+            "/api/v1/org",
+            &app.admin,
+            json!({"secret_max_lifetime_days": null}),
+        )
         .await
         .expect(200);
 
@@ -204,7 +212,10 @@ async fn a_maximum_in_days_replaces_the_default_and_null_restores_it(engine: Eng
         .filter(|e| e["action"] == "org.update")
         .map(|e| e["details"]["secret_max_lifetime"].clone())
         .collect();
-    assert_eq!(changes, [json!("24 calendar months"), json!(null), json!("90 days")]);
+    assert_eq!(
+        changes,
+        [json!("24 calendar months"), json!(null), json!("90 days")]
+    );
 }
 
 async fn a_non_admin_cannot_change_the_secret_lifetime(engine: Engine) {

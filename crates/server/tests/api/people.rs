@@ -464,17 +464,26 @@ async fn an_admin_demoted_at_the_same_moment_changes_nobody_afterwards(engine: E
         match change.status.as_u16() {
             // Allowed only if it was made before the demotion.
             200 => {
-                let changed_at = crate::mgmt_helpers::audit_about(&app, &target).await
+                let changed_at = crate::mgmt_helpers::audit_about(&app, &target)
+                    .await
                     .iter()
                     .find(|e| e["action"] == "person.update")
                     .expect("the change is logged")["id"]
                     .as_i64()
                     .unwrap();
-                assert!(changed_at < demoted_at, "round {round}: changed after being demoted");
+                assert!(
+                    changed_at < demoted_at,
+                    "round {round}: changed after being demoted"
+                );
             }
             403 => {
                 assert_eq!(change.code(), "forbidden", "{}", change.text);
-                let person = app.store.get_principal(&app.org_id, &target).await.unwrap().unwrap();
+                let person = app
+                    .store
+                    .get_principal(&app.org_id, &target)
+                    .await
+                    .unwrap()
+                    .unwrap();
                 assert_eq!(person.role, tollgate_domain::Role::User, "round {round}");
             }
             other => panic!("round {round}: {other} {}", change.text),

@@ -265,10 +265,16 @@ async fn a_custom_expiry_must_be_in_the_future_and_within_the_maximum(engine: En
     let listed = client.body["secrets"].as_array().unwrap();
     assert_eq!(listed.len(), 2);
     assert_eq!(ok.body["secret"]["expires_at"], listed[0]["expires_at"]);
-    assert_eq!(ok.body["client"]["secrets"][0]["expires_at"], listed[0]["expires_at"]);
+    assert_eq!(
+        ok.body["client"]["secrets"][0]["expires_at"],
+        listed[0]["expires_at"]
+    );
     assert_eq!(added.body["expires_at"], listed[1]["expires_at"]);
     let echoed = time(&ok.body["secret"]["expires_at"]);
-    assert!(echoed <= fine && fine - echoed < Duration::milliseconds(1), "{echoed} vs {fine}");
+    assert!(
+        echoed <= fine && fine - echoed < Duration::milliseconds(1),
+        "{echoed} vs {fine}"
+    );
 }
 
 async fn a_shorter_org_maximum_applies_to_new_secrets_only(engine: Engine) {
@@ -343,7 +349,10 @@ async fn a_longer_org_maximum_allows_longer_secrets(engine: Engine) {
         .get(&format!("/api/v1/api-clients/{id}"), &app.admin)
         .await
         .expect(200);
-    assert_eq!(client.body["secrets"][0]["expires_at"], created.body["secret"]["expires_at"]);
+    assert_eq!(
+        client.body["secrets"][0]["expires_at"],
+        created.body["secret"]["expires_at"]
+    );
 }
 
 async fn a_client_holds_several_secrets_and_revoking_one_keeps_the_others(engine: Engine) {
@@ -481,7 +490,10 @@ async fn a_client_holds_at_most_ten_live_secrets(engine: Engine) {
         .iter()
         .filter(|e| e["action"] == "api_client.secret.create" && e["outcome"] == "success")
         .count();
-    assert_eq!(creates, 10, "the refused secret was not recorded as created");
+    assert_eq!(
+        creates, 10,
+        "the refused secret was not recorded as created"
+    );
 }
 
 async fn concurrent_additions_never_exceed_the_cap(engine: Engine) {

@@ -20,7 +20,11 @@ async fn cookie_session(app: &TestApp) -> (String, String, String) {
         .to_owned();
     let body: serde_json::Value = response.json().await.unwrap();
     let pair = set_cookie.split(';').next().unwrap().to_owned();
-    (set_cookie, pair, body["csrf_token"].as_str().unwrap().to_owned())
+    (
+        set_cookie,
+        pair,
+        body["csrf_token"].as_str().unwrap().to_owned(),
+    )
 }
 
 async fn sign_in_returns_a_session_and_me_names_the_person(engine: Engine) {
@@ -125,7 +129,12 @@ async fn a_wrong_csrf_token_is_refused_with_csrf_token_invalid(engine: Engine) {
     let mut wrong = csrf.clone();
     wrong.replace_range(..1, if csrf.starts_with('A') { "B" } else { "A" });
 
-    for token in [wrong.as_str(), "", &csrf[..csrf.len() - 1], &format!("{csrf}x")] {
+    for token in [
+        wrong.as_str(),
+        "",
+        &csrf[..csrf.len() - 1],
+        &format!("{csrf}x"),
+    ] {
         let reply = crate::helpers::read(
             app.http
                 .patch(format!("{}/api/v1/org", app.address))
@@ -141,7 +150,10 @@ async fn a_wrong_csrf_token_is_refused_with_csrf_token_invalid(engine: Engine) {
     }
 
     let org = app.get("/api/v1/org", &app.admin).await.expect(200);
-    assert_eq!(org.body["m2m_enabled"], false, "no refused change was applied");
+    assert_eq!(
+        org.body["m2m_enabled"], false,
+        "no refused change was applied"
+    );
 }
 
 async fn the_session_cookie_is_secure_exactly_when_the_public_url_is_https(engine: Engine) {
@@ -155,13 +167,28 @@ async fn the_session_cookie_is_secure_exactly_when_the_public_url_is_https(engin
     let (over_http, _, _) = cookie_session(&http).await;
 
     let flags = |cookie: &str| -> Vec<String> {
-        cookie.split(';').skip(1).map(|f| f.trim().to_owned()).collect()
+        cookie
+            .split(';')
+            .skip(1)
+            .map(|f| f.trim().to_owned())
+            .collect()
     };
-    assert!(flags(&over_https).contains(&"Secure".to_owned()), "{over_https}");
-    assert!(!flags(&over_http).iter().any(|f| f.eq_ignore_ascii_case("secure")), "{over_http}");
+    assert!(
+        flags(&over_https).contains(&"Secure".to_owned()),
+        "{over_https}"
+    );
+    assert!(
+        !flags(&over_http)
+            .iter()
+            .any(|f| f.eq_ignore_ascii_case("secure")),
+        "{over_http}"
+    );
     for cookie in [&over_https, &over_http] {
         assert!(flags(cookie).contains(&"HttpOnly".to_owned()), "{cookie}");
-        assert!(flags(cookie).contains(&"SameSite=Strict".to_owned()), "{cookie}");
+        assert!(
+            flags(cookie).contains(&"SameSite=Strict".to_owned()),
+            "{cookie}"
+        );
     }
 }
 
