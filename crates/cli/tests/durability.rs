@@ -1,127 +1,11 @@
-//! The real `tollgate` binary: `init` prints a password once and it signs in; a client saved
-//! with a 2xx survives SIGKILL right after the answer. On SQLite and on PostgreSQL.
+//! The real `tollgate` binary: `init` prints a password once and it signs in; a client saved,
+//! a secret revoked and a person deactivated with a 2xx survive SIGKILL right after the
+//! answer. On SQLite and on PostgreSQL.
 
+mod common;
+
+use common::*;
 use serde_json::{json, Value};
-use std::path::Path;
-use std::process::Stdio;
-use std::time::Duration;
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
-
-const BIN: &str = env!("CARGO_BIN_EXE_tollgate");
-
-#[derive(Clone, Copy, Debug)]
-enum Engine {
-    Sqlite,
-    Postgres,
-}
-
-/// The database URL for a fresh database of `engine`.
-async fn database_url(engine: Engine, dir: &Path) -> String {
-    match engine {
-        Engine::Sqlite => format!("sqlite://{}", dir.join("tollgate.db").display()),
-        Engine::Postgres => {
-            use sqlx::Connection;
-            let admin_url = std::env::var("TOLLGATE_TEST_PG_URL")
-                .expect("TOLLGATE_TEST_PG_URL is not set: run the test suite with ./scripts/test");
-            let name = format!(
-                "tg_test_cli_{}",
-                std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .unwrap()
-                    .as_nanos()
-            );
-            let mut conn = sqlx::PgConnection::connect(&admin_url).await.unwrap();
-            sqlx::query(&format!("CREATE DATABASE {name}"))
-                .execute(&mut conn)
-                .await
-                .unwrap();
-            let (base, _) = admin_url.rsplit_once('/').unwrap();
-            format!("{base}/{name}")
-        }
-    }
-}
-
-fn tollgate(dir: &Path, database_url: &str) -> Command {
-    let mut cmd = Command::new(BIN);
-    cmd.current_dir(dir)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("TOLLGATE_DATA_DIR", dir)
-        .env("TOLLGATE_DATABASE_URL", database_url)
-        .env("TOLLGATE_LISTEN", "127.0.0.1:0")
-        .env("TOLLGATE_LOG", "warn")
-        .kill_on_drop(true);
-    cmd
-}
-
-/// `tollgate init`; returns its standard output.
-async fn init(dir: &Path, url: &str) -> String {
-    let out = tollgate(dir, url)
-        .args(["init", "--org", "Acme", "--admin-email", "Admin@Acme.test"])
-        .output()
-        .await
-        .expect("run init");
-    assert!(
-        out.status.success(),
-        "init failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-/// Starts `tollgate serve` and waits for its address.
-async fn serve(dir: &Path, url: &str) -> (Child, String) {
-    let mut child = tollgate(dir, url)
-        .args(["serve", "--no-bootstrap"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start serve");
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let address = tokio::time::timeout(Duration::from_secs(60), async {
-        while let Some(line) = lines.next_line().await.unwrap() {
-            if let Some(rest) = line.strip_prefix("Tollgate is listening on ") {
-                return rest.split_whitespace().next().unwrap().to_owned();
-            }
-        }
-        panic!("serve exited before listening");
-    })
-    .await
-    .expect("serve starts within a minute");
-    // Keep draining its output so it never blocks on a full pipe.
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    (child, address)
-}
-
-async fn call(
-    http: &reqwest::Client,
-    method: reqwest::Method,
-    url: String,
-    token: &str,
-    body: Value,
-) -> (u16, Value) {
-    let mut req = http.request(method, url).json(&body);
-    if !token.is_empty() {
-        req = req.bearer_auth(token);
-    }
-    let res = req.send().await.expect("request");
-    let status = res.status().as_u16();
-    (status, res.json().await.unwrap_or(Value::Null))
-}
-
-async fn sign_in(http: &reqwest::Client, base: &str, password: &str) -> String {
-    let (status, body) = call(
-        http,
-        reqwest::Method::POST,
-        format!("{base}/api/v1/sessions"),
-        "",
-        json!({"email": "admin@acme.test", "password": password}),
-    )
-    .await;
-    assert_eq!(status, 201, "sign-in with the printed password: {body}");
-    body["session_token"].as_str().unwrap().to_owned()
-}
 
 async fn a_client_survives_sigkill_right_after_it_is_acknowledged(engine: Engine) {
     let dir = tempfile::tempdir().unwrap();
@@ -230,21 +114,173 @@ async fn init_reads_the_password_from_a_file_and_prints_none(engine: Engine) {
     sign_in(&reqwest::Client::new(), &base, "from a file, long enough").await;
 }
 
-macro_rules! both_engines {
-    ($($name:ident),* $(,)?) => {
-        mod on_sqlite {
-            $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-               async fn $name() { super::$name(super::Engine::Sqlite).await } )*
-        }
-        mod on_postgres {
-            $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-               async fn $name() { super::$name(super::Engine::Postgres).await } )*
-        }
-    };
+/// `init`, `serve`, sign in as the Admin and turn M2M on: `(server, base, token, password)`.
+async fn running_org(
+    dir: &std::path::Path,
+    url: &str,
+    http: &reqwest::Client,
+) -> (tokio::process::Child, String, String, String) {
+    let password = printed_password(&init(dir, url).await);
+    let (server, base) = serve(dir, url).await;
+    let token = sign_in(http, &base, &password).await;
+    let (status, _) = call(
+        http,
+        reqwest::Method::PATCH,
+        format!("{base}/api/v1/org"),
+        &token,
+        json!({"m2m_enabled": true}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    (server, base, token, password)
+}
+
+async fn a_secret_revocation_survives_sigkill_right_after_it_is_acknowledged(engine: Engine) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = database_url(engine, dir.path()).await;
+    let http = reqwest::Client::new();
+    let (mut server, base, token, _) = running_org(dir.path(), &url, &http).await;
+    let (_, draft) = call(
+        &http,
+        reqwest::Method::POST,
+        format!("{base}/api/v1/api-clients/drafts"),
+        &token,
+        json!({"type": "service_account"}),
+    )
+    .await;
+    let client_id = draft["client_id"].as_str().unwrap().to_owned();
+    let (status, created) = call(
+        &http,
+        reqwest::Method::POST,
+        format!("{base}/api/v1/api-clients"),
+        &token,
+        json!({"client_id": client_id, "type": "service_account", "name": "Rotated", "role": "user", "scopes": ["audit.read"]}),
+    )
+    .await;
+    assert_eq!(status, 201, "{created}");
+    let first = created["secret"]["id"].as_str().unwrap().to_owned();
+    let (status, second) = call(
+        &http,
+        reqwest::Method::POST,
+        format!("{base}/api/v1/api-clients/{client_id}/secrets"),
+        &token,
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, 201, "{second}");
+
+    // Act: revoke the first secret, then SIGKILL the moment the 2xx arrives.
+    let (status, _) = call_then_kill(
+        &mut server,
+        &http,
+        reqwest::Method::DELETE,
+        format!("{base}/api/v1/api-clients/{client_id}/secrets/{first}"),
+        &token,
+        Value::Null,
+    )
+    .await;
+    assert_eq!(status, 204);
+
+    // Assert: a new process sees only the second secret, and the first buys no token.
+    let (_server, base) = serve(dir.path(), &url).await;
+    let (status, client) = call(
+        &http,
+        reqwest::Method::GET,
+        format!("{base}/api/v1/api-clients/{client_id}"),
+        &token,
+        Value::Null,
+    )
+    .await;
+    assert_eq!(status, 200, "{client}");
+    let ids: Vec<&str> = client["secrets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, [second["id"].as_str().unwrap()]);
+    let revoked = http
+        .post(format!("{base}/oauth/token"))
+        .basic_auth(&client_id, created["secret"]["value"].as_str())
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), 401);
+}
+
+async fn a_deactivation_survives_sigkill_right_after_it_is_acknowledged(engine: Engine) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = database_url(engine, dir.path()).await;
+    let http = reqwest::Client::new();
+    let (mut server, base, token, _) = running_org(dir.path(), &url, &http).await;
+    let (status, added) = call(
+        &http,
+        reqwest::Method::POST,
+        format!("{base}/api/v1/people"),
+        &token,
+        json!({"email": "bo@acme.test", "name": "Bo", "role": "user", "password": "a long enough password"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{added}");
+    let person = added["person"]["id"].as_str().unwrap().to_owned();
+    let their_session = sign_in_as(&http, &base, "bo@acme.test", "a long enough password").await;
+
+    // Act: deactivate them, then SIGKILL the moment the 2xx arrives.
+    let (status, _) = call_then_kill(
+        &mut server,
+        &http,
+        reqwest::Method::PATCH,
+        format!("{base}/api/v1/people/{person}"),
+        &token,
+        json!({"active": false}),
+    )
+    .await;
+    assert_eq!(status, 200);
+
+    // Assert: a new process knows them as inactive; their session and password are dead.
+    let (_server, base) = serve(dir.path(), &url).await;
+    let (status, people) = call(
+        &http,
+        reqwest::Method::GET,
+        format!("{base}/api/v1/people"),
+        &token,
+        Value::Null,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let bo = people["people"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == person.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(bo["active"], false, "{bo}");
+    let (status, _) = call(
+        &http,
+        reqwest::Method::GET,
+        format!("{base}/api/v1/me"),
+        &their_session,
+        Value::Null,
+    )
+    .await;
+    assert_eq!(status, 401);
+    let (status, _) = call(
+        &http,
+        reqwest::Method::POST,
+        format!("{base}/api/v1/sessions"),
+        "",
+        json!({"email": "bo@acme.test", "password": "a long enough password"}),
+    )
+    .await;
+    assert_eq!(status, 401);
 }
 
 both_engines!(
     a_client_survives_sigkill_right_after_it_is_acknowledged,
+    a_secret_revocation_survives_sigkill_right_after_it_is_acknowledged,
+    a_deactivation_survives_sigkill_right_after_it_is_acknowledged,
     init_refuses_a_second_admin_with_the_same_email,
     init_reads_the_password_from_a_file_and_prints_none,
 );

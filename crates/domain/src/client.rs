@@ -2,8 +2,10 @@
 
 use crate::role::Role;
 use crate::scope::{Scope, ScopeSet};
-use chrono::{DateTime, Duration, Months, Utc};
+use caseless::Caseless;
+use chrono::{DateTime, Duration, Months, SubsecRound, Utc};
 use serde::{Deserialize, Serialize};
+use std::fmt;
 use unicode_normalization::UnicodeNormalization;
 
 /// The two kinds of API client.
@@ -77,8 +79,10 @@ impl ClientName {
         if display.chars().any(char::is_control) {
             return Err(TextError::ControlCharacters("name"));
         }
-        let key = display.to_lowercase().nfc().collect();
-        Ok(ClientName { display, key })
+        Ok(ClientName {
+            key: name_key(&display),
+            display,
+        })
     }
 
     /// The name as shown.
@@ -86,10 +90,21 @@ impl ClientName {
         &self.display
     }
 
-    /// The uniqueness key: NFC, lower case. Two names with the same key clash.
+    /// The uniqueness key: two names with the same key clash. See [`name_key`].
     pub fn key(&self) -> &str {
         &self.key
     }
+}
+
+/// The uniqueness key of a name: Unicode canonical caseless matching (Unicode §3.13,
+/// D145: NFD, then full default case folding, then normalised again; NFC here, which
+/// compares equal exactly when NFD does). So "Straße" and "STRASSE" clash, and so do
+/// "ΣΊΣΥΦΟΣ", "σίσυφος" and "σίσυφοσ"; plain lower-casing would miss both.
+///
+/// The key is computed here, never in SQL, so the stored `name_key` of every client
+/// follows this one function.
+pub fn name_key(name: &str) -> String {
+    name.nfd().default_case_fold().nfc().collect()
 }
 
 /// A client's optional description (up to 1,000 characters; line breaks allowed).
@@ -163,6 +178,50 @@ pub fn check_grant(
 
 /// The default lifetime of a secret, in calendar months.
 pub const DEFAULT_SECRET_MONTHS: u32 = 6;
+/// The default maximum lifetime an organization allows a secret, in calendar months.
+pub const DEFAULT_MAX_SECRET_MONTHS: u32 = 24;
+
+/// The longest lifetime an organization allows a new secret.
+///
+/// Organizations start at [`SecretLifetimeCap::DEFAULT`], 24 calendar months, counted like
+/// the six-month default ([`DateTime::checked_add_months`]: 31 August plus six months is
+/// 28 February). An Admin may instead set a number of days
+/// (`secret_max_lifetime_days`), which is counted as exact 24-hour days.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecretLifetimeCap {
+    /// That many calendar months after the secret's creation.
+    CalendarMonths(u32),
+    /// That many days (of 24 hours) after the secret's creation.
+    Days(i64),
+}
+
+impl SecretLifetimeCap {
+    /// The default: 24 calendar months.
+    pub const DEFAULT: SecretLifetimeCap =
+        SecretLifetimeCap::CalendarMonths(DEFAULT_MAX_SECRET_MONTHS);
+
+    /// The latest expiry a secret created at `now` may have.
+    pub fn latest(self, now: DateTime<Utc>) -> DateTime<Utc> {
+        match self {
+            SecretLifetimeCap::CalendarMonths(m) => now
+                .checked_add_months(Months::new(m))
+                .unwrap_or(DateTime::<Utc>::MAX_UTC),
+            SecretLifetimeCap::Days(d) => now
+                .checked_add_signed(Duration::days(d))
+                .unwrap_or(DateTime::<Utc>::MAX_UTC),
+        }
+    }
+}
+
+impl fmt::Display for SecretLifetimeCap {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SecretLifetimeCap::CalendarMonths(m) => write!(f, "{m} calendar months"),
+            SecretLifetimeCap::Days(1) => f.write_str("1 day"),
+            SecretLifetimeCap::Days(d) => write!(f, "{d} days"),
+        }
+    }
+}
 
 /// Why a requested secret expiry was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -171,24 +230,28 @@ pub enum ExpiryError {
     #[error("secret_expires_at must be in the future")]
     NotInFuture,
     /// The date is beyond the organization's maximum lifetime.
-    #[error("secret_expires_at must be no later than {max} (the organization's maximum secret lifetime is {days} days)")]
+    #[error("secret_expires_at must be no later than {} (the organization's maximum secret lifetime is {cap})", .max.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))]
     BeyondMaximum {
         /// The latest allowed expiry.
         max: DateTime<Utc>,
-        /// The organization's maximum lifetime in days.
-        days: i64,
+        /// The organization's maximum lifetime.
+        cap: SecretLifetimeCap,
     },
 }
 
 /// Rule 9: a secret's expiry. Default: six calendar months from `now`, capped by the
-/// organization's maximum; a custom date must lie in `(now, now + max_days]`.
+/// organization's maximum; a custom date must lie in `(now, cap.latest(now)]`.
+///
+/// Times are kept to the millisecond (as stored), so a requested date is truncated to
+/// milliseconds before it is checked: the answer that creates a secret shows exactly the
+/// expiry every later read shows. `now` is expected at millisecond precision too.
 pub fn secret_expiry(
     now: DateTime<Utc>,
     requested: Option<DateTime<Utc>>,
-    max_lifetime_days: i64,
+    cap: SecretLifetimeCap,
 ) -> Result<DateTime<Utc>, ExpiryError> {
-    let max = now + Duration::days(max_lifetime_days);
-    match requested {
+    let max = cap.latest(now).trunc_subsecs(3);
+    match requested.map(|at| at.trunc_subsecs(3)) {
         None => {
             let six_months = now
                 .checked_add_months(Months::new(DEFAULT_SECRET_MONTHS))
@@ -196,10 +259,7 @@ pub fn secret_expiry(
             Ok(six_months.min(max))
         }
         Some(at) if at <= now => Err(ExpiryError::NotInFuture),
-        Some(at) if at > max => Err(ExpiryError::BeyondMaximum {
-            max,
-            days: max_lifetime_days,
-        }),
+        Some(at) if at > max => Err(ExpiryError::BeyondMaximum { max, cap }),
         Some(at) => Ok(at),
     }
 }
@@ -219,6 +279,20 @@ mod tests {
         let decomposed = ClientName::parse("CAFE\u{301} sync").unwrap();
         assert_eq!(composed.as_str(), "Caf\u{e9} Sync");
         assert_eq!(composed.key(), decomposed.key());
+    }
+
+    #[test]
+    fn names_clash_under_full_unicode_case_folding() {
+        let key = |n: &str| ClientName::parse(n).unwrap().key().to_owned();
+        assert_eq!(key("Straße"), key("STRASSE"));
+        assert_eq!(key("Straße"), key("strasse"));
+        assert_eq!(key("ΣΊΣΥΦΟΣ"), key("σίσυφος"));
+        assert_eq!(key("σίσυφος"), key("σίσυφοσ"));
+        assert_eq!(key("ﬁle sync"), key("FILE SYNC"));
+        // Canonically equivalent spellings clash too, whatever their case.
+        assert_eq!(key("\u{1f80}"), key("\u{1f08}\u{345}"));
+        assert_ne!(key("Strasse"), key("Strase"));
+        assert_ne!(key("σ"), key("ο"));
     }
 
     #[test]
@@ -280,7 +354,7 @@ mod tests {
     #[test]
     fn secrets_expire_after_six_calendar_months_by_default() {
         let now = Utc.with_ymd_and_hms(2026, 8, 31, 12, 0, 0).unwrap();
-        let at = secret_expiry(now, None, 730).unwrap();
+        let at = secret_expiry(now, None, SecretLifetimeCap::DEFAULT).unwrap();
         assert_eq!(at, Utc.with_ymd_and_hms(2027, 2, 28, 12, 0, 0).unwrap());
     }
 
@@ -288,7 +362,7 @@ mod tests {
     fn default_expiry_is_capped_by_a_short_maximum() {
         let now = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
         assert_eq!(
-            secret_expiry(now, None, 30).unwrap(),
+            secret_expiry(now, None, SecretLifetimeCap::Days(30)).unwrap(),
             now + Duration::days(30)
         );
     }
@@ -296,15 +370,59 @@ mod tests {
     #[test]
     fn custom_expiry_must_be_future_and_within_the_maximum() {
         let now = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        let cap = SecretLifetimeCap::Days(730);
         assert_eq!(
-            secret_expiry(now, Some(now), 730),
+            secret_expiry(now, Some(now), cap),
             Err(ExpiryError::NotInFuture)
         );
         assert!(matches!(
-            secret_expiry(now, Some(now + Duration::days(731)), 730),
+            secret_expiry(now, Some(now + Duration::days(731)), cap),
             Err(ExpiryError::BeyondMaximum { .. })
         ));
         let ok = now + Duration::days(730);
-        assert_eq!(secret_expiry(now, Some(ok), 730), Ok(ok));
+        assert_eq!(secret_expiry(now, Some(ok), cap), Ok(ok));
+    }
+
+    #[test]
+    fn the_default_maximum_is_24_calendar_months_not_730_days() {
+        // 2027-03-01 + 24 months crosses 29 February 2028: 731 days.
+        let now = Utc.with_ymd_and_hms(2027, 3, 1, 9, 30, 0).unwrap();
+        let last = Utc.with_ymd_and_hms(2029, 3, 1, 9, 30, 0).unwrap();
+        assert_eq!(last - now, Duration::days(731));
+        let cap = SecretLifetimeCap::DEFAULT;
+        assert_eq!(secret_expiry(now, Some(last), cap), Ok(last));
+        let err = secret_expiry(now, Some(last + Duration::milliseconds(1)), cap).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "secret_expires_at must be no later than 2029-03-01T09:30:00.000Z (the organization's maximum secret lifetime is 24 calendar months)"
+        );
+        // Month ends clamp as they do for the six-month default.
+        let end = Utc.with_ymd_and_hms(2026, 8, 31, 0, 0, 0).unwrap();
+        assert_eq!(
+            SecretLifetimeCap::DEFAULT.latest(end),
+            Utc.with_ymd_and_hms(2028, 8, 31, 0, 0, 0).unwrap()
+        );
+        let leap = Utc.with_ymd_and_hms(2028, 2, 29, 0, 0, 0).unwrap();
+        assert_eq!(
+            SecretLifetimeCap::DEFAULT.latest(leap),
+            Utc.with_ymd_and_hms(2030, 2, 28, 0, 0, 0).unwrap()
+        );
+    }
+
+    #[test]
+    fn a_custom_expiry_is_kept_to_the_millisecond() {
+        let now = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        let precise = now + Duration::days(10) + Duration::nanoseconds(123_456_789);
+        let at = secret_expiry(now, Some(precise), SecretLifetimeCap::DEFAULT).unwrap();
+        assert_eq!(at, now + Duration::days(10) + Duration::milliseconds(123));
+        // Less than a millisecond ahead is not in the future once truncated.
+        assert_eq!(
+            secret_expiry(
+                now,
+                Some(now + Duration::microseconds(999)),
+                SecretLifetimeCap::DEFAULT
+            ),
+            Err(ExpiryError::NotInFuture)
+        );
     }
 }

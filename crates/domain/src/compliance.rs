@@ -94,23 +94,6 @@ impl ObjectKind {
     }
 }
 
-/// Whether `id` has the shape of a record id (`prefix_` then base62, as
-/// [`crate::ids::new_id`] makes them): 2–3 lowercase letters, `_`, 1–64 characters
-/// `[0-9A-Za-z]`.
-///
-/// Ids from paths and request bodies are checked with this before any store lookup, so a
-/// malformed one (a NUL byte, say, which PostgreSQL text cannot hold) is answered exactly like
-/// a missing record instead of reaching the database.
-pub fn is_record_id(id: &str) -> bool {
-    let Some((prefix, rest)) = id.split_once('_') else {
-        return false;
-    };
-    (2..=3).contains(&prefix.len())
-        && prefix.bytes().all(|b| b.is_ascii_lowercase())
-        && (1..=64).contains(&rest.len())
-        && rest.bytes().all(|b| b.is_ascii_alphanumeric())
-}
-
 /// The fields that name a responsible person.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ResponsibleField {
@@ -663,31 +646,6 @@ mod tests {
                 ListCursor::decode(bad, &key, "controls", "org_a").is_err(),
                 "{bad}"
             );
-        }
-    }
-
-    #[test]
-    fn only_prefixed_base62_ids_are_record_ids() {
-        let mut rng = rand::rngs::OsRng;
-        for prefix in ["usr", "sp", "prg", "ctl", "aud"] {
-            assert!(is_record_id(&crate::ids::new_id(prefix, &mut rng)));
-        }
-        for bad in [
-            "",
-            "usr",
-            "usr_",
-            "_abc",
-            "u_abc",
-            "user_abc",
-            "USR_abc",
-            "usr_ab\0c",
-            "usr_ab-c",
-            "usr_ab c",
-            "usr_ab_c",
-            "usr_\u{e9}t\u{e9}",
-            &format!("usr_{}", "a".repeat(65)),
-        ] {
-            assert!(!is_record_id(bad), "{bad:?}");
         }
     }
 }

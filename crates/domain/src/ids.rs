@@ -21,6 +21,29 @@ pub fn new_id(prefix: &str, rng: &mut (impl RngCore + CryptoRng)) -> String {
     format!("{prefix}_{}", random_base62(rng, 22))
 }
 
+/// The number of random characters after a record id's `prefix_`.
+pub const RECORD_ID_RANDOM_LEN: usize = 22;
+
+/// Whether `s` has the shape of a record id made by [`new_id`] with `prefix`.
+///
+/// Handlers check path and body ids with this before any query, so text that no record
+/// could have (a NUL, a control character, a long string) is answered like a missing
+/// record without ever reaching the database.
+pub fn is_record_id(prefix: &str, s: &str) -> bool {
+    s.strip_prefix(prefix)
+        .and_then(|rest| rest.strip_prefix('_'))
+        .is_some_and(|random| {
+            random.len() == RECORD_ID_RANDOM_LEN
+                && random.bytes().all(|b| b.is_ascii_alphanumeric())
+        })
+}
+
+/// Whether `s` has the shape of a principal's id: a person's (`usr_…`) or a service
+/// principal's (`sp_…`).
+pub fn is_principal_id(s: &str) -> bool {
+    is_record_id(PERSON_PREFIX, s) || is_record_id(SERVICE_PRINCIPAL_PREFIX, s)
+}
+
 /// Id prefix of organizations.
 pub const ORG_PREFIX: &str = "org";
 /// Id prefix of people.
@@ -124,6 +147,28 @@ mod tests {
             &format!("{}-", "a".repeat(31)),
         ] {
             assert!(ClientId::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn record_ids_are_recognised_only_with_their_prefix_and_shape() {
+        let mut rng = StdRng::seed_from_u64(2);
+        let person = new_id(PERSON_PREFIX, &mut rng);
+        assert!(is_record_id(PERSON_PREFIX, &person));
+        assert!(!is_record_id(SECRET_PREFIX, &person));
+        assert!(is_principal_id(&person));
+        assert!(is_principal_id(&new_id(SERVICE_PRINCIPAL_PREFIX, &mut rng)));
+        assert!(!is_principal_id(&new_id("prg", &mut rng)));
+        for bad in [
+            "usr_",
+            "usr_missing",
+            "usr",
+            &format!("{person}x"),
+            &person.replace('_', "-"),
+            &format!("usr_{}\u{0}", "a".repeat(21)),
+            &format!("usr_{}é", "a".repeat(20)),
+        ] {
+            assert!(!is_record_id(PERSON_PREFIX, bad), "{bad:?}");
         }
     }
 

@@ -12,8 +12,8 @@ pub mod scope;
 pub mod secret;
 
 pub use client::{
-    check_grant, secret_expiry, ClientName, ClientType, Description, ExpiryError, GrantError,
-    TextError,
+    check_grant, name_key, secret_expiry, ClientName, ClientType, Description, ExpiryError,
+    GrantError, SecretLifetimeCap, TextError,
 };
 pub use ids::{ClientId, PrincipalKind};
 pub use role::Role;

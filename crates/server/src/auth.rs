@@ -2,6 +2,11 @@
 //!
 //! A cookie-authenticated request with an unsafe method must also carry the session's CSRF
 //! token in `X-CSRF-Token`; a bearer token needs none (a browser never sends it by itself).
+//!
+//! For the audit of refused changes ([`crate::management::audit::record_refusals`]) the
+//! extractor also notes who the caller is in the request's [`AuditContext`], as soon as the
+//! session is known (so a refused CSRF check is attributed too); handlers may refine the
+//! action and target there.
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -11,6 +16,7 @@ use axum::http::{header, Method, StatusCode};
 use chrono::Utc;
 use sha2::{Digest, Sha256};
 use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
 use subtle::ConstantTimeEq;
 use tollgate_domain::Role;
 use tollgate_store::{AuditEvent, Principal};
@@ -25,6 +31,32 @@ pub fn hash_session_token(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()
 }
 
+/// What one request's audit of a refusal needs to know, filled while the request runs.
+#[derive(Debug, Default)]
+pub struct AuditNote {
+    /// The signed-in person and the request's source address, once the session is known.
+    pub actor: Option<(Principal, Option<String>)>,
+    /// The action, when the handler names it more precisely than the route does.
+    pub action: Option<String>,
+    /// The target (type, id), when the handler knows it and the path does not say it.
+    pub target: Option<(String, String)>,
+}
+
+/// Shared between the refusal-audit middleware and the extractor and handler of one request.
+#[derive(Debug, Clone, Default)]
+pub struct AuditContext(Arc<Mutex<AuditNote>>);
+
+impl AuditContext {
+    /// Reads (or changes) the note.
+    pub fn with<T>(&self, f: impl FnOnce(&mut AuditNote) -> T) -> T {
+        let mut note = self
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        f(&mut note)
+    }
+}
+
 /// A signed-in, active person.
 #[derive(Debug, Clone)]
 pub struct SignedIn {
@@ -34,6 +66,8 @@ pub struct SignedIn {
     pub session_hash: Vec<u8>,
     /// Where the request came from.
     pub source_ip: Option<String>,
+    /// The request's audit context, when the refusal audit runs for it.
+    pub context: Option<AuditContext>,
 }
 
 impl SignedIn {
@@ -50,6 +84,22 @@ impl SignedIn {
             Err(ApiError::forbidden(
                 "Only an Admin of the organization can do this.",
             ))
+        }
+    }
+
+    /// Names the action this request attempts, for the audit of a refusal (default: the
+    /// route's action).
+    pub fn note_action(&self, action: &str) {
+        if let Some(c) = &self.context {
+            c.with(|n| n.action = Some(action.to_owned()));
+        }
+    }
+
+    /// Names the target of this request, for the audit of a refusal (default: the id in
+    /// the path, if any). Call it only with an id whose shape has been checked.
+    pub fn note_target(&self, target_type: &str, target_id: &str) {
+        if let Some(c) = &self.context {
+            c.with(|n| n.target = Some((target_type.to_owned(), target_id.to_owned())));
         }
     }
 
@@ -117,6 +167,11 @@ impl FromRequestParts<AppState> for SignedIn {
         else {
             return Err(ApiError::unauthenticated());
         };
+        let source_ip = source_ip(parts);
+        let context = parts.extensions.get::<AuditContext>().cloned();
+        if let Some(c) = &context {
+            c.with(|n| n.actor = Some((person.clone(), source_ip.clone())));
+        }
         let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
         if via_cookie && !safe {
             let presented = parts
@@ -135,7 +190,8 @@ impl FromRequestParts<AppState> for SignedIn {
         Ok(SignedIn {
             person,
             session_hash,
-            source_ip: source_ip(parts),
+            source_ip,
+            context,
         })
     }
 }

@@ -45,6 +45,16 @@ pub struct ApiError {
     internal: Option<String>,
 }
 
+/// Carried on every error response: its stable code and field, so that middleware (the
+/// audit of refused changes) can read them without parsing the body.
+#[derive(Clone, Copy, Debug)]
+pub struct ErrorCode {
+    /// The stable code, such as `name_taken`.
+    pub code: &'static str,
+    /// The request field at fault, when there is one.
+    pub field: Option<&'static str>,
+}
+
 /// Carried on a 500 response so the request-context middleware can log the cause with the
 /// request id and put that id in the body.
 #[derive(Clone, Debug)]
@@ -141,6 +151,14 @@ impl ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> ApiError {
+        if let StoreError::UnstorableText(_) = e {
+            // A safety net: handlers check inputs first, so reaching this means one was
+            // missed. The caller can fix it; the cause is still logged.
+            tracing::warn!(error = %e, "the database refused text of a request");
+            return ApiError::bad_request(
+                "The request contains characters that cannot be stored (such as U+0000); remove them and retry.",
+            );
+        }
         if e.is_unavailable() {
             ApiError::unavailable(&e)
         } else {
@@ -182,6 +200,14 @@ impl From<WriteError> for ApiError {
                 "secret_limit_reached",
                 "This client already holds the maximum number of live secrets; revoke one before adding another.",
             ),
+            WriteError::ScopeBeyondRole { scope, role } => ApiError::invalid(
+                "scope_not_allowed_for_role",
+                "scopes",
+                format!("`{scope}` is not permitted for the {role} role."),
+            ),
+            WriteError::ActorNotAdmin => {
+                ApiError::forbidden("Only an Admin of the organization can do this.")
+            }
         }
     }
 }
@@ -196,7 +222,12 @@ impl IntoResponse for ApiError {
                 request_id: None,
             },
         };
+        let code = ErrorCode {
+            code: self.code,
+            field: self.field,
+        };
         let mut response = (self.status, Json(body)).into_response();
+        response.extensions_mut().insert(code);
         if let Some(cause) = self.internal {
             response.extensions_mut().insert(InternalCause(cause));
         }
@@ -206,3 +237,20 @@ impl IntoResponse for ApiError {
 
 /// Result of a JSON API handler.
 pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_the_database_cannot_store_is_a_400_not_a_500() {
+        let refused = sqlx::Error::Protocol("stand-in for SQLSTATE 22021".into());
+        let e = ApiError::from(StoreError::UnstorableText(refused));
+        assert_eq!(
+            (e.status(), e.code()),
+            (StatusCode::BAD_REQUEST, "invalid_request")
+        );
+        assert!(e.message.contains("cannot be stored"));
+        assert!(e.internal.is_none());
+    }
+}

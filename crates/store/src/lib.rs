@@ -20,20 +20,42 @@ use chrono::{DateTime, Utc};
 pub use model::*;
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
-use tollgate_domain::{ClientType, Role};
+use tollgate_domain::{ClientType, Role, Scope, SecretLifetimeCap};
 
-/// A failure of the storage engine itself; never caused by the caller's input.
+/// A failure of the storage engine itself; never caused by the caller's input, except
+/// [`StoreError::UnstorableText`].
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// The database refused or could not be reached.
     #[error("database error")]
-    Database(#[from] sqlx::Error),
+    Database(#[source] sqlx::Error),
+    /// The database refused text it cannot store: PostgreSQL refuses U+0000 in `text`
+    /// (SQLSTATE 22021, `character_not_in_repertoire`) and characters its encoding lacks
+    /// (22P05, `untranslatable_character`). Handlers check every input's shape first; this
+    /// is the safety net that keeps such input a 400 rather than a 500. SQLite stores any
+    /// text, so it has no equivalent.
+    #[error("text the database cannot store")]
+    UnstorableText(#[source] sqlx::Error),
     /// Migrations could not be applied.
     #[error("migration error")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     /// A stored value could not be read back.
     #[error("corrupt stored value: {0}")]
     Corrupt(String),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> StoreError {
+        let unstorable = matches!(
+            &e,
+            sqlx::Error::Database(db) if matches!(db.code().as_deref(), Some("22021" | "22P05"))
+        );
+        if unstorable {
+            StoreError::UnstorableText(e)
+        } else {
+            StoreError::Database(e)
+        }
+    }
 }
 
 impl StoreError {
@@ -69,6 +91,18 @@ pub enum WriteError {
     /// The client already holds the maximum number of live secrets.
     #[error("secret limit reached")]
     SecretLimit,
+    /// After the change a service account would hold a scope its role does not permit
+    /// (checked inside the write, against the client's state at that moment).
+    #[error("`{scope}` is not permitted for the {role} role")]
+    ScopeBeyondRole {
+        /// The first scope the role lacks.
+        scope: Scope,
+        /// The role the service principal would have.
+        role: Role,
+    },
+    /// The person making the change is no longer an active Admin (checked inside the write).
+    #[error("the actor is no longer an active admin")]
+    ActorNotAdmin,
     /// The storage engine failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -76,8 +110,17 @@ pub enum WriteError {
 
 impl From<sqlx::Error> for WriteError {
     fn from(e: sqlx::Error) -> Self {
-        WriteError::Store(StoreError::Database(e))
+        WriteError::Store(e.into())
     }
+}
+
+/// A change of an organization's maximum secret lifetime.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CapChange {
+    /// Leave it as it is.
+    Keep,
+    /// Set it.
+    Set(SecretLifetimeCap),
 }
 
 /// Which clients a list returns.
@@ -166,10 +209,10 @@ impl Store {
         &self,
         org_id: &str,
         m2m_enabled: Option<bool>,
-        secret_max_lifetime_days: Option<i64>,
+        secret_max_lifetime: CapChange,
         audit: &AuditEvent,
     ) -> Result<Org, WriteError> {
-        delegate!(self.update_org(org_id, m2m_enabled, secret_max_lifetime_days, audit))
+        delegate!(self.update_org(org_id, m2m_enabled, secret_max_lifetime, audit))
     }
 
     /// Finds a person by (lower-case) email, with their password hash.
@@ -210,16 +253,19 @@ impl Store {
     }
 
     /// Changes a person's role or active state, refusing to leave no active Admin.
-    /// Deactivation also ends their sessions.
+    /// Deactivation also ends their sessions. With `actor_id`, the change is refused with
+    /// [`WriteError::ActorNotAdmin`] unless that person is, inside the same transaction,
+    /// still an active Admin of the organization.
     pub async fn update_person(
         &self,
         org_id: &str,
         person_id: &str,
         role: Option<Role>,
         active: Option<bool>,
+        actor_id: Option<&str>,
         audit: &AuditEvent,
     ) -> Result<Principal, WriteError> {
-        delegate!(self.update_person(org_id, person_id, role, active, audit))
+        delegate!(self.update_person(org_id, person_id, role, active, actor_id, audit))
     }
 
     /// Stores a new session (by the hash of its token).
@@ -249,18 +295,25 @@ impl Store {
     }
 
     /// Reserves a client ID; `Ok(false)` if the ID is already in use (draw another).
-    pub async fn create_draft(&self, draft: &Draft) -> Result<bool, StoreError> {
-        delegate!(self.create_draft(draft))
+    /// `audit` is written in the same transaction when the draft is stored.
+    pub async fn create_draft(
+        &self,
+        draft: &Draft,
+        audit: Option<&AuditEvent>,
+    ) -> Result<bool, StoreError> {
+        delegate!(self.create_draft(draft, audit))
     }
 
-    /// Discards a person's draft; `Ok(false)` if there was none.
+    /// Discards a person's draft; `Ok(false)` if there was none. `audit` is written in the
+    /// same transaction when a draft was discarded.
     pub async fn delete_draft(
         &self,
         org_id: &str,
         person_id: &str,
         client_id: &str,
+        audit: Option<&AuditEvent>,
     ) -> Result<bool, StoreError> {
-        delegate!(self.delete_draft(org_id, person_id, client_id))
+        delegate!(self.delete_draft(org_id, person_id, client_id, audit))
     }
 
     /// Saves a draft as a client with its first secret (and its service principal).
@@ -291,7 +344,10 @@ impl Store {
         delegate!(self.list_clients(org_id, filter))
     }
 
-    /// Changes a live client.
+    /// Changes a live client. For a service account, the scopes and role it would have
+    /// afterwards are checked inside the transaction (the client's row locked), so two
+    /// concurrent changes cannot together give it a scope beyond its role
+    /// ([`WriteError::ScopeBeyondRole`]).
     pub async fn update_client(
         &self,
         org_id: &str,

@@ -1,7 +1,7 @@
 //! The records the store reads and writes, in domain types.
 
 use chrono::{DateTime, TimeZone, Utc};
-use tollgate_domain::{ClientType, PrincipalKind, Role, ScopeSet};
+use tollgate_domain::{ClientType, PrincipalKind, Role, ScopeSet, SecretLifetimeCap};
 
 /// Converts stored Unix milliseconds to a UTC time.
 pub fn from_millis(ms: i64) -> DateTime<Utc> {
@@ -22,8 +22,8 @@ pub struct Org {
     pub name: String,
     /// The "M2M API authentication" switch; off by default.
     pub m2m_enabled: bool,
-    /// The longest lifetime a new secret may be given.
-    pub secret_max_lifetime_days: i64,
+    /// The longest lifetime a new secret may be given (default: 24 calendar months).
+    pub secret_max_lifetime: SecretLifetimeCap,
     /// Creation time.
     pub created_at: DateTime<Utc>,
     /// Last change.

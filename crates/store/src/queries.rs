@@ -16,17 +16,25 @@ pub(crate) struct OrgRow {
     pub(crate) name: String,
     pub(crate) m2m_enabled: bool,
     pub(crate) secret_max_lifetime_days: i64,
+    pub(crate) secret_max_lifetime_months: Option<i64>,
     pub(crate) created_at: i64,
     pub(crate) updated_at: i64,
 }
 
 impl From<OrgRow> for Org {
     fn from(r: OrgRow) -> Org {
+        use tollgate_domain::SecretLifetimeCap;
         Org {
             id: r.id,
             name: r.name,
             m2m_enabled: r.m2m_enabled,
-            secret_max_lifetime_days: r.secret_max_lifetime_days,
+            // Months, when set, win over days (see migration 0005).
+            secret_max_lifetime: match r.secret_max_lifetime_months {
+                Some(m) => SecretLifetimeCap::CalendarMonths(
+                    u32::try_from(m).unwrap_or(tollgate_domain::client::DEFAULT_MAX_SECRET_MONTHS),
+                ),
+                None => SecretLifetimeCap::Days(r.secret_max_lifetime_days),
+            },
             created_at: from_millis(r.created_at),
             updated_at: from_millis(r.updated_at),
         }
@@ -313,10 +321,12 @@ macro_rules! queries {
             let mut tx = self.begin_write().await?;
             let now = $crate::model::to_millis(admin.now);
             sqlx::query(
-                "INSERT INTO organizations (id, name, created_at, updated_at) VALUES ($1,$2,$3,$3)",
+                "INSERT INTO organizations (id, name, secret_max_lifetime_months, created_at, \
+                 updated_at) VALUES ($1,$2,$3,$4,$4)",
             )
             .bind(org_id)
             .bind(name)
+            .bind(i64::from(tollgate_domain::client::DEFAULT_MAX_SECRET_MONTHS))
             .bind(now)
             .execute(&mut *tx)
             .await?;
@@ -346,19 +356,32 @@ macro_rules! queries {
             &self,
             org_id: &str,
             m2m_enabled: Option<bool>,
-            max_days: Option<i64>,
+            cap: $crate::CapChange,
             audit: &$crate::model::AuditEvent,
         ) -> Result<$crate::model::Org, $crate::WriteError> {
+            use tollgate_domain::SecretLifetimeCap;
+            // (change the cap?, new days or keep, new months)
+            let (set_cap, days, months) = match cap {
+                $crate::CapChange::Keep => (false, None, None),
+                $crate::CapChange::Set(SecretLifetimeCap::Days(d)) => (true, Some(d), None),
+                $crate::CapChange::Set(SecretLifetimeCap::CalendarMonths(m)) => {
+                    (true, None, Some(i64::from(m)))
+                }
+            };
             let mut tx = self.begin_write().await?;
             let row: Option<$crate::queries::OrgRow> = sqlx::query_as(
                 "UPDATE organizations SET m2m_enabled = COALESCE($1, m2m_enabled), \
                  secret_max_lifetime_days = COALESCE($2, secret_max_lifetime_days), \
                  m2m_disabled_at = CASE WHEN m2m_enabled AND NOT COALESCE($1, m2m_enabled) \
-                 THEN $3 ELSE m2m_disabled_at END, \
-                 updated_at = $3 WHERE id = $4 RETURNING *",
+                 THEN $5 ELSE m2m_disabled_at END, \
+                 secret_max_lifetime_months = CASE WHEN $3 THEN $4 \
+                 ELSE secret_max_lifetime_months END, \
+                 updated_at = $5 WHERE id = $6 RETURNING *",
             )
             .bind(m2m_enabled)
-            .bind(max_days)
+            .bind(days)
+            .bind(set_cap)
+            .bind(months)
             .bind($crate::model::to_millis(audit.at))
             .bind(org_id)
             .fetch_optional(&mut *tx)
@@ -449,6 +472,7 @@ macro_rules! queries {
             person_id: &str,
             role: Option<tollgate_domain::Role>,
             active: Option<bool>,
+            actor_id: Option<&str>,
             audit: &$crate::model::AuditEvent,
         ) -> Result<$crate::model::Principal, $crate::WriteError> {
             let mut tx = self.begin_write().await?;
@@ -458,6 +482,22 @@ macro_rules! queries {
                 .bind(org_id)
                 .fetch_optional(&mut *tx)
                 .await?;
+            // The actor's session was checked before this transaction; another Admin may
+            // have demoted or deactivated them since. Under the lock above that cannot
+            // change until this transaction ends.
+            if let Some(actor) = actor_id {
+                let still_admin: Option<String> = sqlx::query_scalar(
+                    "SELECT id FROM principals WHERE org_id = $1 AND id = $2 \
+                     AND kind = 'person' AND role = 'admin' AND active",
+                )
+                .bind(org_id)
+                .bind(actor)
+                .fetch_optional(&mut *tx)
+                .await?;
+                if still_admin.is_none() {
+                    return Err($crate::WriteError::ActorNotAdmin);
+                }
+            }
             let current: Option<$crate::queries::PrincipalRow> = sqlx::query_as(
                 "SELECT id, org_id, kind, name, email, role, active, created_at, updated_at \
                  FROM principals WHERE org_id = $1 AND id = $2 AND kind = 'person'",
@@ -575,6 +615,7 @@ macro_rules! queries {
         pub async fn create_draft(
             &self,
             d: &$crate::model::Draft,
+            audit: Option<&$crate::model::AuditEvent>,
         ) -> Result<bool, $crate::StoreError> {
             let mut tx = self.begin_write().await?;
             sqlx::query("DELETE FROM client_drafts WHERE expires_at <= $1")
@@ -595,6 +636,11 @@ macro_rules! queries {
             .execute(&mut *tx)
             .await?
             .rows_affected();
+            if inserted == 1 {
+                if let Some(audit) = audit {
+                    Self::insert_audit(&mut tx, audit).await?;
+                }
+            }
             tx.commit().await?;
             Ok(inserted == 1)
         }
@@ -605,17 +651,26 @@ macro_rules! queries {
             org_id: &str,
             person_id: &str,
             client_id: &str,
+            audit: Option<&$crate::model::AuditEvent>,
         ) -> Result<bool, $crate::StoreError> {
+            let mut tx = self.begin_write().await?;
             let n = sqlx::query(
                 "DELETE FROM client_drafts WHERE client_id = $1 AND org_id = $2 AND person_id = $3",
             )
             .bind(client_id)
             .bind(org_id)
             .bind(person_id)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?
             .rows_affected();
-            Ok(n == 1)
+            if n != 1 {
+                return Ok(false);
+            }
+            if let Some(audit) = audit {
+                Self::insert_audit(&mut tx, audit).await?;
+            }
+            tx.commit().await?;
+            Ok(true)
         }
 
         async fn insert_secret(
@@ -771,15 +826,34 @@ macro_rules! queries {
             audit: &$crate::model::AuditEvent,
         ) -> Result<(), $crate::WriteError> {
             let mut tx = self.begin_write().await?;
-            let principal: Option<(String, String)> = sqlx::query_as(
-                "SELECT principal_id, client_type FROM api_clients \
-                 WHERE client_id = $1 AND org_id = $2 AND deleted_at IS NULL",
-            )
+            // Locks the client and its principal (PostgreSQL; SQLite's write transaction
+            // holds the database lock), so the check below sees the state this change
+            // applies to and no concurrent change can slip in between.
+            let current: Option<(String, String, String, String)> = sqlx::query_as(concat!(
+                "SELECT c.principal_id, c.client_type, c.scopes, p.role FROM api_clients c \
+                 JOIN principals p ON p.id = c.principal_id \
+                 WHERE c.client_id = $1 AND c.org_id = $2 AND c.deleted_at IS NULL",
+                $for_update
+            ))
             .bind(client_id)
             .bind(org_id)
             .fetch_optional(&mut *tx)
             .await?;
-            let (principal_id, client_type) = principal.ok_or($crate::WriteError::NotFound)?;
+            let (principal_id, client_type, scopes, role) =
+                current.ok_or($crate::WriteError::NotFound)?;
+            if client_type == "service_account" {
+                let scopes = match ch.scopes {
+                    Some(s) => s,
+                    None => $crate::queries::parse_scopes(&scopes)?,
+                };
+                let role = match ch.role {
+                    Some(r) => r,
+                    None => $crate::parse_role(&role)?,
+                };
+                if let Some(scope) = scopes.difference(role.permissions()).next() {
+                    return Err($crate::WriteError::ScopeBeyondRole { scope, role });
+                }
+            }
             sqlx::query(
                 "UPDATE api_clients SET name = COALESCE($1, name), \
                  name_key = COALESCE($2, name_key), description = COALESCE($3, description), \

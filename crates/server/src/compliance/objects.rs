@@ -18,12 +18,11 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use tollgate_domain::compliance::{
-    check_auditor, check_responsible, default_owner, is_record_id, may_see_record,
-    may_write_restricted_fields, only_listed_audits, parse_long_text, parse_object_name,
-    ObjectKind, ObjectTextError, PrincipalFacts, ResponsibilityError, ResponsibleField,
-    AUDITOR_LOCKED_FIELDS, MAX_AUDITORS,
+    check_auditor, check_responsible, default_owner, may_see_record, may_write_restricted_fields,
+    only_listed_audits, parse_long_text, parse_object_name, ObjectKind, ObjectTextError,
+    PrincipalFacts, ResponsibilityError, ResponsibleField, AUDITOR_LOCKED_FIELDS, MAX_AUDITORS,
 };
-use tollgate_domain::ids::new_id;
+use tollgate_domain::ids::{is_principal_id, is_record_id, new_id};
 use tollgate_domain::scope::Action;
 use tollgate_store::compliance::{
     ComplianceChanges, ComplianceObject, ComplianceWriteError, NewComplianceObject,
@@ -251,7 +250,7 @@ fn check_fields_apply(kind: ObjectKind, body: &ObjectBody) -> Result<(), ApiErro
     if body
         .program_id
         .as_deref()
-        .is_some_and(|id| !is_record_id(id) || !id.starts_with(ObjectKind::Program.id_prefix()))
+        .is_some_and(|id| !is_record_id(ObjectKind::Program.id_prefix(), id))
     {
         return Err(unknown_program());
     }
@@ -308,7 +307,7 @@ async fn check_principals(
     }
     // A malformed id names nobody: it is left out of the lookup (so it never reaches the
     // database) and is then refused as unknown, like an id of another organization.
-    ids.retain(|id| is_record_id(id));
+    ids.retain(|id| is_principal_id(id));
     let rows = if ids.is_empty() {
         Vec::new()
     } else {
@@ -348,7 +347,7 @@ async fn load_visible(
     kind: ObjectKind,
     id: &str,
 ) -> Result<ComplianceObject, ApiError> {
-    let object = if is_record_id(id) && id.starts_with(kind.id_prefix()) {
+    let object = if is_record_id(kind.id_prefix(), id) {
         state
             .store
             .get_compliance_object(caller.org(), kind, id)

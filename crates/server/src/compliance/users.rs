@@ -9,7 +9,7 @@ use crate::state::AppState;
 use axum::extract::{Path, RawQuery, State};
 use axum::Json;
 use serde::{Deserialize, Serialize};
-use tollgate_domain::compliance::is_record_id;
+use tollgate_domain::ids::is_principal_id;
 use tollgate_domain::scope::{Action, Object};
 use tollgate_domain::{PrincipalKind, Role, Scope};
 use tollgate_store::Principal;
@@ -135,7 +135,7 @@ pub async fn get(
 ) -> V1Result<Json<DirectoryEntry>> {
     let caller = authorize(&state, claims, user_read()).await?;
     // A malformed id is answered like a missing one, before it reaches the database.
-    let principal = if is_record_id(&id) {
+    let principal = if is_principal_id(&id) {
         state.store.get_principal(caller.org(), &id).await?
     } else {
         None

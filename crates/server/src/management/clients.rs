@@ -17,12 +17,13 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use tollgate_domain::client::{check_grant, secret_expiry, ExpiryError, GrantError};
-use tollgate_domain::ids::{new_id, SECRET_PREFIX, SERVICE_PRINCIPAL_PREFIX};
+use tollgate_domain::ids::{is_record_id, new_id, SECRET_PREFIX, SERVICE_PRINCIPAL_PREFIX};
 use tollgate_domain::{
-    ClientId, ClientName, ClientType, Description, PrincipalKind, Role, ScopeSet, SecretValue,
+    ClientId, ClientName, ClientType, Description, PrincipalKind, Role, Scope, ScopeSet,
+    SecretValue,
 };
 use tollgate_store::{
-    ApiClient, ClientChanges, ClientFilter, Draft, NewClient, NewSecret, SecretMeta,
+    ApiClient, ClientChanges, ClientFilter, Draft, NewClient, NewSecret, SecretMeta, WriteError,
 };
 use utoipa::{IntoParams, ToSchema};
 
@@ -306,7 +307,11 @@ pub async fn open_draft(
             created_at,
             expires_at: created_at + Duration::seconds(state.config.draft_ttl_seconds),
         };
-        if state.store.create_draft(&draft).await? {
+        let mut audit = me.audit("api_client.draft.create", "api_client", &draft.client_id);
+        audit.at = created_at;
+        audit.details =
+            serde_json::json!({ "type": draft.client_type, "expires_at": draft.expires_at });
+        if state.store.create_draft(&draft, Some(&audit)).await? {
             return Ok((
                 StatusCode::CREATED,
                 Json(DraftDto {
@@ -331,9 +336,13 @@ pub async fn cancel_draft(
     me: SignedIn,
     Path(client_id): Path<String>,
 ) -> ApiResult<StatusCode> {
+    if ClientId::parse(&client_id).is_err() {
+        return Err(ApiError::not_found());
+    }
+    let audit = me.audit("api_client.draft.delete", "api_client", &client_id);
     if state
         .store
-        .delete_draft(me.org_id(), &me.person.id, &client_id)
+        .delete_draft(me.org_id(), &me.person.id, &client_id, Some(&audit))
         .await?
     {
         Ok(StatusCode::NO_CONTENT)
@@ -354,6 +363,20 @@ fn grant_error(e: GrantError) -> ApiError {
         GrantError::BeyondRole { .. } => "scope_not_allowed_for_role",
     };
     ApiError::invalid(code, "scopes", format!("{e}."))
+}
+
+/// A service account would hold `scope`, which `role` does not permit: named on `scopes`
+/// when the request sent scopes, otherwise on `role` (the client already holds it).
+fn beyond_role(scope: Scope, role: Role, scopes_sent: bool) -> ApiError {
+    if scopes_sent {
+        grant_error(GrantError::BeyondRole { scope, role })
+    } else {
+        ApiError::invalid(
+            "scope_not_allowed_for_role",
+            "role",
+            format!("The client holds `{scope}`, which the {role} role does not permit; send scopes within the role together with the new role."),
+        )
+    }
 }
 
 fn expiry_error(e: ExpiryError, field: &'static str) -> ApiError {
@@ -404,6 +427,7 @@ pub async fn create(
     let org = require_m2m(&state, &me).await?;
     let client_id = ClientId::parse(&req.client_id)
         .map_err(|e| ApiError::invalid("invalid_client_id", "client_id", format!("{e}.")))?;
+    me.note_target("api_client", client_id.as_str());
     let name = ClientName::parse(&req.name)
         .map_err(|e| ApiError::invalid("invalid_name", "name", format!("{e}.")))?;
     let description = Description::parse(req.description.as_deref().unwrap_or(""))
@@ -429,12 +453,8 @@ pub async fn create(
     let scopes = parse_scopes(&req.scopes)?;
     check_grant(scopes, me.person.role, sa_role).map_err(grant_error)?;
     let created_at = now();
-    let expires_at = secret_expiry(
-        created_at,
-        req.secret_expires_at,
-        org.secret_max_lifetime_days,
-    )
-    .map_err(|e| expiry_error(e, "secret_expires_at"))?;
+    let expires_at = secret_expiry(created_at, req.secret_expires_at, org.secret_max_lifetime)
+        .map_err(|e| expiry_error(e, "secret_expires_at"))?;
     let (value, secret) = new_secret(&state, &me, expires_at);
     let client = NewClient {
         client_id: client_id.to_string(),
@@ -651,11 +671,7 @@ pub async fn update(
         changes.scopes = Some(scopes);
     } else if let (Some(role), Some(_)) = (sa_role, req.role) {
         if let Some(scope) = client.scopes.difference(role.permissions()).next() {
-            return Err(ApiError::invalid(
-                "scope_not_allowed_for_role",
-                "role",
-                format!("The client holds `{scope}`, which the {role} role does not permit; send scopes within the role together with the new role."),
-            ));
+            return Err(beyond_role(scope, role, false));
         }
     }
     let mut audit = me.audit("api_client.update", "api_client", &client.client_id);
@@ -665,10 +681,18 @@ pub async fn update(
         "scopes": changes.scopes.map(|s| s.names()),
         "role": changes.role,
     });
+    // The store checks the scope/role rule again under the client's lock: a concurrent
+    // change of the role or scopes may have landed since `load`.
     state
         .store
         .update_client(me.org_id(), &client.client_id, &changes, &audit)
-        .await?;
+        .await
+        .map_err(|e| match e {
+            WriteError::ScopeBeyondRole { scope, role } => {
+                beyond_role(scope, role, changes.scopes.is_some())
+            }
+            other => other.into(),
+        })?;
     let updated = load(&state, &me, &client_id, false).await?;
     let mut list = with_secrets(&state, vec![updated]).await?;
     Ok(Json(list.remove(0)))
@@ -713,7 +737,7 @@ pub async fn add_secret(
         .await?
         .ok_or_else(ApiError::not_found)?;
     let created_at = now();
-    let expires_at = secret_expiry(created_at, req.expires_at, org.secret_max_lifetime_days)
+    let expires_at = secret_expiry(created_at, req.expires_at, org.secret_max_lifetime)
         .map_err(|e| expiry_error(e, "expires_at"))?;
     let (value, secret) = new_secret(&state, &me, expires_at);
     let mut audit = me.audit("api_client.secret.create", "api_client", &client.client_id);
@@ -772,6 +796,9 @@ pub async fn revoke_secret(
     Path((client_id, secret_id)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
     let client = load(&state, &me, &client_id, true).await?;
+    if !is_record_id(SECRET_PREFIX, &secret_id) {
+        return Err(ApiError::not_found());
+    }
     let mut audit = me.audit("api_client.secret.revoke", "api_client", &client.client_id);
     audit.details = serde_json::json!({ "secret_id": secret_id });
     state

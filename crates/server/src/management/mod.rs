@@ -81,7 +81,11 @@ pub fn router(state: AppState) -> Router<AppState> {
         )
         .route("/api/v1/audit-events", get(audit::list))
         .layer(middleware::from_fn_with_state(
-            state,
+            state.clone(),
             invalidate_client_cache,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state,
+            audit::record_refusals,
         ))
 }

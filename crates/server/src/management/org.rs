@@ -7,8 +7,9 @@ use crate::state::AppState;
 use axum::extract::State;
 use axum::Json;
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
-use tollgate_store::Org;
+use serde::{Deserialize, Deserializer, Serialize};
+use tollgate_domain::SecretLifetimeCap;
+use tollgate_store::{CapChange, Org};
 use utoipa::ToSchema;
 
 /// The longest maximum secret lifetime an organization may set (ten years).
@@ -23,8 +24,14 @@ pub struct OrgDto {
     pub name: String,
     /// The "M2M API authentication" switch.
     pub m2m_enabled: bool,
-    /// The longest lifetime a new client secret may have, in days.
-    pub secret_max_lifetime_days: i64,
+    /// The longest lifetime a new client secret may have, in days, when an Admin set one;
+    /// `null` when the maximum is in calendar months (`secret_max_lifetime_months`).
+    pub secret_max_lifetime_days: Option<i64>,
+    /// The longest lifetime a new client secret may have, in calendar months: 24 by
+    /// default (counted like the six-month default lifetime, so a secret created on
+    /// 31 August may expire at most on 31 August two years later); `null` when an Admin
+    /// set a number of days instead.
+    pub secret_max_lifetime_months: Option<u32>,
     /// Creation time.
     pub created_at: DateTime<Utc>,
     /// Last change.
@@ -37,7 +44,14 @@ impl From<Org> for OrgDto {
             id: o.id,
             name: o.name,
             m2m_enabled: o.m2m_enabled,
-            secret_max_lifetime_days: o.secret_max_lifetime_days,
+            secret_max_lifetime_days: match o.secret_max_lifetime {
+                SecretLifetimeCap::Days(d) => Some(d),
+                SecretLifetimeCap::CalendarMonths(_) => None,
+            },
+            secret_max_lifetime_months: match o.secret_max_lifetime {
+                SecretLifetimeCap::CalendarMonths(m) => Some(m),
+                SecretLifetimeCap::Days(_) => None,
+            },
             created_at: o.created_at,
             updated_at: o.updated_at,
         }
@@ -50,8 +64,18 @@ impl From<Org> for OrgDto {
 pub struct UpdateOrgRequest {
     /// Turns M2M API authentication on or off.
     pub m2m_enabled: Option<bool>,
-    /// 1–3650.
-    pub secret_max_lifetime_days: Option<i64>,
+    /// The longest lifetime of new secrets in days, 1–3650; `null` restores the default
+    /// of 24 calendar months. Secrets that already exist keep their expiry.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<i64>, nullable)]
+    pub secret_max_lifetime_days: Option<Option<i64>>,
+}
+
+/// Tells a field sent as `null` (`Some(None)`) from one not sent (`None`, by `default`).
+fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
 }
 
 /// The caller's organization.
@@ -75,7 +99,7 @@ pub async fn update_org(
     ApiJson(req): ApiJson<UpdateOrgRequest>,
 ) -> ApiResult<Json<OrgDto>> {
     me.require_admin()?;
-    if let Some(days) = req.secret_max_lifetime_days {
+    if let Some(Some(days)) = req.secret_max_lifetime_days {
         if !(1..=MAX_SECRET_LIFETIME_DAYS).contains(&days) {
             return Err(ApiError::invalid(
                 "invalid_secret_max_lifetime",
@@ -89,19 +113,22 @@ pub async fn update_org(
             "Nothing to change: send m2m_enabled and/or secret_max_lifetime_days.",
         ));
     }
+    let cap = match req.secret_max_lifetime_days {
+        None => CapChange::Keep,
+        Some(None) => CapChange::Set(SecretLifetimeCap::DEFAULT),
+        Some(Some(days)) => CapChange::Set(SecretLifetimeCap::Days(days)),
+    };
     let mut audit = me.audit("org.update", "org", me.org_id());
     audit.details = serde_json::json!({
         "m2m_enabled": req.m2m_enabled,
-        "secret_max_lifetime_days": req.secret_max_lifetime_days,
+        "secret_max_lifetime": match cap {
+            CapChange::Keep => None,
+            CapChange::Set(c) => Some(c.to_string()),
+        },
     });
     let org = state
         .store
-        .update_org(
-            me.org_id(),
-            req.m2m_enabled,
-            req.secret_max_lifetime_days,
-            &audit,
-        )
+        .update_org(me.org_id(), req.m2m_enabled, cap, &audit)
         .await?;
     Ok(Json(org.into()))
 }

@@ -11,7 +11,7 @@ use axum::http::StatusCode;
 use axum::Json;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use tollgate_domain::ids::{new_id, PERSON_PREFIX};
+use tollgate_domain::ids::{is_record_id, new_id, PERSON_PREFIX};
 use tollgate_domain::{PrincipalKind, Role};
 use tollgate_store::{NewPerson, Principal};
 use utoipa::ToSchema;
@@ -208,6 +208,12 @@ pub async fn update(
     Path(id): Path<String>,
     ApiJson(req): ApiJson<UpdatePersonRequest>,
 ) -> ApiResult<Json<PersonDto>> {
+    let action = match req.active {
+        Some(false) => "person.deactivate",
+        Some(true) if req.role.is_none() => "person.activate",
+        _ => "person.update",
+    };
+    me.note_action(action);
     me.require_admin()?;
     if req.role.is_none() && req.active.is_none() {
         return Err(ApiError::bad_request(
@@ -222,6 +228,11 @@ pub async fn update(
                 "The api_admin role is for service-account clients only.",
             ));
         }
+    }
+    // An id no person could have (a NUL, a control character, the wrong shape) is answered
+    // like a missing person, without a query.
+    if !is_record_id(PERSON_PREFIX, &id) {
+        return Err(ApiError::not_found());
     }
     if id == me.person.id {
         if req.role.is_some_and(|r| r != me.person.role) {
@@ -239,16 +250,20 @@ pub async fn update(
             ));
         }
     }
-    let action = match req.active {
-        Some(false) => "person.deactivate",
-        Some(true) if req.role.is_none() => "person.activate",
-        _ => "person.update",
-    };
     let mut audit = me.audit(action, "person", &id);
     audit.details = serde_json::json!({ "role": req.role, "active": req.active });
+    // The store re-checks, under the organization's lock, that `me` is still an active
+    // Admin: another Admin may have demoted them since their session was read.
     let updated = state
         .store
-        .update_person(me.org_id(), &id, req.role, req.active, &audit)
+        .update_person(
+            me.org_id(),
+            &id,
+            req.role,
+            req.active,
+            Some(&me.person.id),
+            &audit,
+        )
         .await?;
     Ok(Json(updated.into()))
 }

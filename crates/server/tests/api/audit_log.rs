@@ -3,7 +3,7 @@
 
 use crate::both_engines;
 use crate::helpers::{spawn_app, Engine, ADMIN_PASSWORD};
-use crate::mgmt_helpers::{audit_actions, audit_events, second_org, time};
+use crate::mgmt_helpers::{audit_actions, audit_events, audit_failures, second_org, time};
 use chrono::{Duration, Utc};
 use serde_json::json;
 
@@ -78,11 +78,13 @@ async fn every_change_is_recorded_with_actor_target_time_source_and_outcome(engi
             "org.update",
             "person.create",
             "person.update",
+            "api_client.draft.create",
             "api_client.create",
             "api_client.update",
             "api_client.secret.create",
             "api_client.secret.revoke",
             "api_client.delete",
+            "api_client.draft.create",
             "api_client.create",
             "api_client.revoke",
             "person.deactivate",
@@ -270,6 +272,179 @@ async fn audit_events_cannot_be_changed_or_deleted(engine: Engine) {
     assert!(audit_actions(&app).await.contains(&"org.create".to_owned()));
 }
 
+async fn the_audit_log_cannot_be_truncated_on_postgres(engine: Engine) {
+    let app = spawn_app(engine).await;
+    if engine == Engine::Sqlite {
+        // SQLite has no TRUNCATE; DELETE is refused (above).
+        return;
+    }
+    let pool = sqlx::PgPool::connect(&app.config.database_url())
+        .await
+        .unwrap();
+
+    let truncate = sqlx::query("TRUNCATE audit_events").execute(&pool).await;
+
+    let message = truncate.expect_err("TRUNCATE is refused").to_string();
+    assert!(message.contains("append-only"), "{message}");
+    assert!(audit_actions(&app).await.contains(&"org.create".to_owned()));
+}
+
+async fn opening_and_cancelling_a_draft_are_recorded(engine: Engine) {
+    let app = spawn_app(engine).await;
+    app.enable_m2m().await;
+    let (person, user) = app.add_person("user").await;
+
+    let draft = app.open_draft(&user, "personal").await;
+    app.delete(&format!("/api/v1/api-clients/drafts/{draft}"), &user)
+        .await
+        .expect(204);
+    // Cancelling it again finds nothing and records nothing.
+    app.delete(&format!("/api/v1/api-clients/drafts/{draft}"), &user)
+        .await
+        .expect(404);
+
+    let events: Vec<_> = audit_events(&app, &app.admin)
+        .await
+        .into_iter()
+        .filter(|e| e["target_id"] == draft.as_str())
+        .collect();
+    let actions: Vec<_> = events.iter().rev().map(|e| e["action"].clone()).collect();
+    assert_eq!(
+        actions,
+        [
+            json!("api_client.draft.create"),
+            json!("api_client.draft.delete")
+        ]
+    );
+    for e in &events {
+        assert_eq!(e["actor_id"], person.as_str(), "{e}");
+        assert_eq!(e["outcome"], "success", "{e}");
+        assert_eq!(e["target_type"], "api_client", "{e}");
+        assert_eq!(e["source_ip"], "127.0.0.1", "{e}");
+    }
+    assert_eq!(events[1]["details"]["type"], "personal");
+}
+
+async fn refused_changes_are_recorded_as_failures_with_their_code(engine: Engine) {
+    let app = spawn_app(engine).await;
+    app.enable_m2m().await;
+    let (user_id, user) = app.add_person("user").await;
+    let (taken, _, _) = app
+        .create_service_account("Taken", "user", &["audit.read"])
+        .await;
+
+    // 403: a User tries an Admin's change.
+    app.patch("/api/v1/org", &user, json!({"m2m_enabled": false}))
+        .await
+        .expect_error(403, "forbidden");
+    // 409: the name is taken.
+    let draft = app.open_draft(&app.admin, "service_account").await;
+    app.post(
+        "/api/v1/api-clients",
+        &app.admin,
+        json!({"client_id": draft, "type": "service_account", "name": "TAKEN", "role": "user", "scopes": ["audit.read"]}),
+    )
+    .await
+    .expect_error(409, "name_taken");
+    // 422: a scope beyond the role.
+    app.patch(
+        &format!("/api/v1/api-clients/{taken}"),
+        &app.admin,
+        json!({"scopes": ["audit.delete"]}),
+    )
+    .await
+    .expect_error(422, "scope_not_allowed_for_role");
+    // 403 with the session cookie but a wrong CSRF token.
+    let session = app
+        .http
+        .post(format!("{}/api/v1/sessions", app.address))
+        .json(&json!({"email": "admin@acme.test", "password": ADMIN_PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    let cookie = session.headers()["set-cookie"].to_str().unwrap().to_owned();
+    let csrf_refused = app
+        .http
+        .delete(format!("{}/api/v1/api-clients/{taken}", app.address))
+        .header("cookie", cookie.split(';').next().unwrap())
+        .header("x-csrf-token", "not-the-token")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(csrf_refused.status(), 403);
+    // Not recorded: 404 (unknown object), 401 (no session), 400 (malformed), reads.
+    app.patch(
+        "/api/v1/people/usr_doesnotexist000000000",
+        &app.admin,
+        json!({"role": "user"}),
+    )
+    .await
+    .expect(404);
+    app.patch("/api/v1/org", "", json!({"m2m_enabled": false}))
+        .await
+        .expect(401);
+    app.patch("/api/v1/org", &user, json!({"surprise": 1}))
+        .await
+        .expect(400);
+    app.get("/api/v1/people", &user).await.expect(403);
+
+    let failures = audit_failures(&app).await;
+
+    let summary: Vec<(String, String, String, String)> = failures
+        .iter()
+        .rev()
+        .map(|e| {
+            (
+                e["action"].as_str().unwrap().to_owned(),
+                e["actor_id"].as_str().unwrap().to_owned(),
+                e["target_id"].as_str().unwrap_or("-").to_owned(),
+                e["details"]["code"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let s = |a: &str| a.to_owned();
+    assert_eq!(
+        summary,
+        [
+            (
+                s("org.update"),
+                user_id.clone(),
+                app.org_id.clone(),
+                s("forbidden")
+            ),
+            (
+                s("api_client.create"),
+                app.admin_id.clone(),
+                draft.clone(),
+                s("name_taken")
+            ),
+            (
+                s("api_client.update"),
+                app.admin_id.clone(),
+                taken.clone(),
+                s("scope_not_allowed_for_role")
+            ),
+            (
+                s("api_client.delete"),
+                app.admin_id.clone(),
+                taken.clone(),
+                s("csrf_token_invalid")
+            ),
+        ]
+    );
+    for e in &failures {
+        assert_eq!(e["actor_type"], "person", "{e}");
+        assert_eq!(e["source_ip"], "127.0.0.1", "{e}");
+        assert!(e["target_type"].is_string(), "{e}");
+    }
+    assert_eq!(failures[1]["details"]["field"], "scopes");
+    assert_eq!(failures[2]["details"]["status"], 409);
+    // The refused requests changed nothing, and the draft is still usable.
+    app.get(&format!("/api/v1/api-clients/{taken}"), &app.admin)
+        .await
+        .expect(200);
+}
+
 both_engines!(
     every_change_is_recorded_with_actor_target_time_source_and_outcome,
     the_audit_log_never_holds_a_secret,
@@ -278,4 +453,7 @@ both_engines!(
     each_organization_sees_only_its_own_events,
     the_audit_log_is_paged_with_a_cursor,
     audit_events_cannot_be_changed_or_deleted,
+    the_audit_log_cannot_be_truncated_on_postgres,
+    opening_and_cancelling_a_draft_are_recorded,
+    refused_changes_are_recorded_as_failures_with_their_code,
 );

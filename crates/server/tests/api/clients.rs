@@ -637,6 +637,133 @@ async fn names_are_unique_per_org_and_type_ignoring_case_and_normalisation(engin
     assert_eq!(sas.len(), 1);
 }
 
+async fn names_clash_under_full_unicode_case_folding(engine: Engine) {
+    let app = spawn_app(engine).await;
+    app.enable_m2m().await;
+    app.create_service_account("Straße Sync", "user", &["audit.read"])
+        .await;
+    let (other, _, _) = app
+        .create_service_account("Sisyphus", "user", &["audit.read"])
+        .await;
+    app.create_personal(&app.admin, "ΣΊΣΥΦΟΣ", &["audit.read"])
+        .await;
+
+    // Lower-casing alone would let each of these through.
+    for clash in ["STRASSE SYNC", "strasse sync", "Strasse Sync"] {
+        app.try_create_client(
+            &app.admin,
+            "service_account",
+            json!({"name": clash, "role": "user", "scopes": ["audit.read"]}),
+        )
+        .await
+        .expect_error(409, "name_taken");
+    }
+    for clash in ["σίσυφος", "σίσυφοσ", "Σίσυφος"] {
+        app.try_create_client(
+            &app.admin,
+            "personal",
+            json!({"name": clash, "scopes": ["audit.read"]}),
+        )
+        .await
+        .expect_error(409, "name_taken");
+    }
+    app.patch(
+        &format!("/api/v1/api-clients/{other}"),
+        &app.admin,
+        json!({"name": "STRASSE sync"}),
+    )
+    .await
+    .expect_error(409, "name_taken");
+    // A different name is still a different name.
+    app.create_service_account("Strase Sync", "user", &["audit.read"])
+        .await;
+}
+
+async fn a_save_refused_as_name_taken_leaves_the_draft_usable_and_adds_no_principal(
+    engine: Engine,
+) {
+    let app = spawn_app(engine).await;
+    app.enable_m2m().await;
+    app.create_service_account("Taken", "user", &["audit.read"])
+        .await;
+    let principals_before = service_principals(&app).await.len();
+    let clients_before = listed_ids(&app, "/api/v1/api-clients", &app.admin).await;
+    let draft = app.open_draft(&app.admin, "service_account").await;
+
+    app.post(
+        "/api/v1/api-clients",
+        &app.admin,
+        service_account_body(&draft, "taken", "admin", &["audit.read"]),
+    )
+    .await
+    .expect_error(409, "name_taken");
+
+    assert_eq!(service_principals(&app).await.len(), principals_before);
+    assert_eq!(
+        listed_ids(&app, "/api/v1/api-clients", &app.admin).await,
+        clients_before
+    );
+    let saved = app
+        .post(
+            "/api/v1/api-clients",
+            &app.admin,
+            service_account_body(&draft, "Not taken", "admin", &["audit.read"]),
+        )
+        .await
+        .expect(201);
+    assert_eq!(saved.body["client"]["client_id"], draft.as_str());
+    assert_eq!(service_principals(&app).await.len(), principals_before + 1);
+}
+
+async fn concurrent_role_and_scope_edits_never_leave_a_scope_beyond_the_role(engine: Engine) {
+    let app = spawn_app(engine).await;
+    app.enable_m2m().await;
+
+    for round in 0..8 {
+        let (sa, _, _) = app
+            .create_service_account(
+                &format!("Race {round}"),
+                "compliance_manager",
+                &["control.read"],
+            )
+            .await;
+        let path = format!("/api/v1/api-clients/{sa}");
+
+        // Each change is fine on its own; together they would give a User `control.create`.
+        let (demote, widen) = tokio::join!(
+            app.patch(&path, &app.admin, json!({"role": "user"})),
+            app.patch(
+                &path,
+                &app.admin,
+                json!({"scopes": ["control.read", "control.create"]})
+            ),
+        );
+
+        let mut statuses = [demote.status.as_u16(), widen.status.as_u16()];
+        statuses.sort();
+        assert_eq!(
+            statuses,
+            [200, 422],
+            "round {round}: {} / {}",
+            demote.text,
+            widen.text
+        );
+        let loser = if demote.status == 422 {
+            &demote
+        } else {
+            &widen
+        };
+        assert_eq!(loser.code(), "scope_not_allowed_for_role", "{}", loser.text);
+        assert!(loser.text.contains("control.create"), "{}", loser.text);
+        let client = app.get(&path, &app.admin).await.expect(200);
+        assert_eq!(
+            client.body["scopes"], client.body["effective_scopes"],
+            "round {round}: every scope lies within the role: {}",
+            client.text
+        );
+    }
+}
+
 async fn personal_client_names_are_unique_across_the_organizations_people(engine: Engine) {
     // Current behaviour: the rule is "unique per org and type", so two people cannot both
     // have a personal client called "Laptop".
@@ -916,14 +1043,17 @@ async fn a_deleted_clients_id_never_comes_back(engine: Engine) {
 
     let reserved = app
         .store
-        .create_draft(&tollgate_store::Draft {
-            client_id: id.clone(),
-            org_id: app.org_id.clone(),
-            person_id: app.admin_id.clone(),
-            client_type: tollgate_domain::ClientType::ServiceAccount,
-            created_at: now,
-            expires_at: now + chrono::Duration::hours(1),
-        })
+        .create_draft(
+            &tollgate_store::Draft {
+                client_id: id.clone(),
+                org_id: app.org_id.clone(),
+                person_id: app.admin_id.clone(),
+                client_type: tollgate_domain::ClientType::ServiceAccount,
+                created_at: now,
+                expires_at: now + chrono::Duration::hours(1),
+            },
+            None,
+        )
         .await
         .unwrap();
 
@@ -957,6 +1087,9 @@ both_engines!(
     a_personal_clients_role_cannot_be_edited,
     names_are_trimmed_and_nfc_normalised,
     names_are_unique_per_org_and_type_ignoring_case_and_normalisation,
+    names_clash_under_full_unicode_case_folding,
+    a_save_refused_as_name_taken_leaves_the_draft_usable_and_adds_no_principal,
+    concurrent_role_and_scope_edits_never_leave_a_scope_beyond_the_role,
     personal_client_names_are_unique_across_the_organizations_people,
     renaming_to_a_taken_name_is_refused,
     a_deleted_clients_name_can_be_used_again,

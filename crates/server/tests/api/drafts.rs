@@ -71,8 +71,12 @@ async fn a_client_id_in_use_is_never_reserved_again(engine: Engine) {
         expires_at: now + Duration::hours(1),
     };
 
-    let over_client = app.store.create_draft(&draft(&client_id)).await.unwrap();
-    let over_draft = app.store.create_draft(&draft(&open)).await.unwrap();
+    let over_client = app
+        .store
+        .create_draft(&draft(&client_id), None)
+        .await
+        .unwrap();
+    let over_draft = app.store.create_draft(&draft(&open), None).await.unwrap();
 
     assert!(
         !over_client,

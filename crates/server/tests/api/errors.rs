@@ -3,9 +3,10 @@
 
 use crate::both_engines;
 use crate::helpers::{spawn_app, Engine, Reply, TestApp};
-use crate::mgmt_helpers::{raw, second_org};
+use crate::mgmt_helpers::{raw, second_org, unique};
+use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 use reqwest::Method;
-use serde_json::json;
+use serde_json::{json, Value};
 
 #[track_caller]
 fn assert_error_shape(reply: &Reply) {
@@ -445,7 +446,327 @@ async fn internal_details_never_reach_a_client(engine: Engine) {
     }
 }
 
+/// Control characters, starting with the one PostgreSQL text cannot hold at all (U+0000).
+const CONTROL: [&str; 6] = ["\u{0}", "\u{1}", "\u{1b}", "\u{7f}", "\u{85}", "\u{9b}"];
+/// Odd but storable text: a noncharacter, a bidi override, a byte-order mark, a zero-width
+/// space, a character outside the BMP.
+const ODD: [&str; 5] = ["\u{ffff}", "\u{202e}", "\u{feff}", "\u{200b}", "\u{1f4a9}"];
+
+/// What a case must answer: a status and, for errors, the exact code.
+type Expect = (u16, Option<&'static str>);
+
+#[track_caller]
+fn check(reply: &Reply, expect: Expect, what: &str) {
+    assert_eq!(
+        (reply.status.as_u16(), reply.body["error"]["code"].as_str()),
+        expect,
+        "{what}: {}",
+        reply.text
+    );
+    if reply.status.as_u16() >= 400 {
+        assert_error_shape(reply);
+    }
+}
+
+async fn odd_text_in_every_path_id_is_a_404_like_a_missing_object(engine: Engine) {
+    let app = spawn_app(engine).await;
+    app.enable_m2m().await;
+    let (sa, _, body) = app
+        .create_service_account("Target", "user", &["audit.read"])
+        .await;
+    let secret = body["secret"]["id"].as_str().unwrap().to_owned();
+    let routes: [(Method, &str, Option<Value>); 9] = [
+        (Method::GET, "/api/v1/api-clients/{x}", None),
+        (
+            Method::PATCH,
+            "/api/v1/api-clients/{x}",
+            Some(json!({"description": "d"})),
+        ),
+        (Method::DELETE, "/api/v1/api-clients/{x}", None),
+        (
+            Method::POST,
+            "/api/v1/api-clients/{x}/secrets",
+            Some(json!({})),
+        ),
+        (
+            Method::DELETE,
+            "/api/v1/api-clients/{x}/secrets/{secret}",
+            None,
+        ),
+        (Method::DELETE, "/api/v1/api-clients/{sa}/secrets/{x}", None),
+        (Method::DELETE, "/api/v1/api-clients/drafts/{x}", None),
+        (
+            Method::PATCH,
+            "/api/v1/people/{x}",
+            Some(json!({"role": "user"})),
+        ),
+        (
+            Method::DELETE,
+            "/api/v1/governance/personal-clients/{x}",
+            None,
+        ),
+    ];
+    let mut ids = Vec::new();
+    for c in CONTROL.iter().chain(&ODD) {
+        ids.push(c.to_string());
+        ids.push(format!("{}{c}", "M".repeat(31)));
+        ids.push(format!("{}{c}", "M".repeat(32)));
+        ids.push(format!("usr_{}{c}", "a".repeat(21)));
+        ids.push(format!("sec_{}{c}", "a".repeat(21)));
+    }
+
+    for (method, template, body) in &routes {
+        for id in &ids {
+            let encoded = utf8_percent_encode(id, NON_ALPHANUMERIC).to_string();
+            let path = template
+                .replace("{x}", &encoded)
+                .replace("{sa}", &sa)
+                .replace("{secret}", &secret);
+            let reply = app
+                .call(method.clone(), &path, &app.admin, body.clone())
+                .await;
+            check(
+                &reply,
+                (404, Some("not_found")),
+                &format!("{method} {path}"),
+            );
+        }
+    }
+    // The target survived every request.
+    let client = app
+        .get(&format!("/api/v1/api-clients/{sa}"), &app.admin)
+        .await
+        .expect(200);
+    assert_eq!(client.body["secrets"][0]["id"], secret.as_str());
+}
+
+async fn odd_text_in_every_body_and_query_field_gets_its_exact_error(engine: Engine) {
+    let app = spawn_app(engine).await;
+    app.enable_m2m().await;
+    let (sa, _, _) = app
+        .create_service_account("Target", "user", &["audit.read"])
+        .await;
+    let (person, _) = app.add_person("user").await;
+    let invalid = |code| (400, Some(code));
+    let refused = |code| (422, Some(code));
+
+    for (odd, control) in CONTROL
+        .iter()
+        .map(|c| (*c, true))
+        .chain(ODD.iter().map(|c| (*c, false)))
+    {
+        let n = unique();
+        let text = format!("a{odd}b {n}");
+        let free_text = |code| if control { refused(code) } else { (201, None) };
+        let draft = app.open_draft(&app.admin, "service_account").await;
+        let save = |fields: Value| {
+            let mut body = json!({"client_id": draft, "type": "service_account", "name": format!("SA {n}"), "role": "user", "scopes": ["audit.read"]});
+            for (k, v) in fields.as_object().unwrap() {
+                body[k] = v.clone();
+            }
+            body
+        };
+        let mut cases: Vec<(Method, String, Value, Expect)> = vec![
+            (
+                Method::POST,
+                "/api/v1/sessions".into(),
+                json!({"email": text, "password": "x"}),
+                (401, Some("invalid_credentials")),
+            ),
+            (
+                Method::POST,
+                "/api/v1/sessions".into(),
+                json!({"email": format!("admin{odd}@acme.test"), "password": "x"}),
+                (401, Some("invalid_credentials")),
+            ),
+            (
+                Method::POST,
+                "/api/v1/sessions".into(),
+                json!({"email": "admin@acme.test", "password": text}),
+                (401, Some("invalid_credentials")),
+            ),
+            (
+                Method::POST,
+                "/api/v1/people".into(),
+                json!({"email": format!("a{odd}b.{n}@acme.test"), "name": "P", "role": "user"}),
+                free_text("invalid_email"),
+            ),
+            (
+                Method::POST,
+                "/api/v1/people".into(),
+                json!({"email": format!("p.{n}@acme.test"), "name": text, "role": "user"}),
+                free_text("invalid_name"),
+            ),
+            (
+                Method::POST,
+                "/api/v1/people".into(),
+                json!({"email": format!("q.{n}@acme.test"), "name": "Q", "role": odd}),
+                invalid("invalid_request"),
+            ),
+            (
+                Method::POST,
+                "/api/v1/people".into(),
+                json!({"email": format!("r.{n}@acme.test"), "name": "R", "role": "user", "password": odd.repeat(12)}),
+                (201, None),
+            ),
+            (
+                Method::PATCH,
+                format!("/api/v1/people/{person}"),
+                json!({"role": odd}),
+                invalid("invalid_request"),
+            ),
+            (
+                Method::PATCH,
+                "/api/v1/org".into(),
+                json!({"m2m_enabled": odd}),
+                invalid("invalid_request"),
+            ),
+            (
+                Method::POST,
+                "/api/v1/api-clients/drafts".into(),
+                json!({"type": odd}),
+                invalid("invalid_request"),
+            ),
+            (
+                Method::POST,
+                "/api/v1/api-clients".into(),
+                save(json!({"client_id": text})),
+                refused("invalid_client_id"),
+            ),
+            (
+                Method::POST,
+                "/api/v1/api-clients".into(),
+                save(json!({"client_id": format!("{}{odd}", &draft[..31])})),
+                refused("invalid_client_id"),
+            ),
+            (
+                Method::POST,
+                "/api/v1/api-clients".into(),
+                save(json!({"type": odd})),
+                invalid("invalid_request"),
+            ),
+            (
+                Method::POST,
+                "/api/v1/api-clients".into(),
+                save(json!({"role": odd})),
+                invalid("invalid_request"),
+            ),
+            (
+                Method::POST,
+                "/api/v1/api-clients".into(),
+                save(json!({"scopes": [odd]})),
+                refused("unknown_scope"),
+            ),
+            (
+                Method::POST,
+                "/api/v1/api-clients".into(),
+                save(json!({"scopes": [format!("audit.read{odd}")]})),
+                refused("unknown_scope"),
+            ),
+            (
+                Method::POST,
+                "/api/v1/api-clients".into(),
+                save(json!({"secret_expires_at": odd})),
+                invalid("invalid_request"),
+            ),
+            (
+                Method::PATCH,
+                format!("/api/v1/api-clients/{sa}"),
+                json!({"name": text}),
+                if control {
+                    refused("invalid_name")
+                } else {
+                    (200, None)
+                },
+            ),
+            (
+                Method::PATCH,
+                format!("/api/v1/api-clients/{sa}"),
+                json!({"description": text}),
+                if control {
+                    refused("invalid_description")
+                } else {
+                    (200, None)
+                },
+            ),
+            (
+                Method::PATCH,
+                format!("/api/v1/api-clients/{sa}"),
+                json!({"scopes": [odd]}),
+                refused("unknown_scope"),
+            ),
+            (
+                Method::PATCH,
+                format!("/api/v1/api-clients/{sa}"),
+                json!({"role": odd}),
+                invalid("invalid_request"),
+            ),
+            (
+                Method::POST,
+                format!("/api/v1/api-clients/{sa}/secrets"),
+                json!({"expires_at": text}),
+                invalid("invalid_request"),
+            ),
+        ];
+        if control {
+            cases.push((
+                Method::POST,
+                "/api/v1/api-clients".into(),
+                save(json!({"description": text})),
+                refused("invalid_description"),
+            ));
+        }
+        // The draft is saved once, last, when every field is fine: its name holds the text.
+        cases.push((
+            Method::POST,
+            "/api/v1/api-clients".into(),
+            save(json!({"name": format!("{text} saved"), "description": text})),
+            if control {
+                refused("invalid_name")
+            } else {
+                (201, None)
+            },
+        ));
+
+        for (method, path, body, expect) in cases {
+            let reply = app
+                .call(method.clone(), &path, &app.admin, Some(body.clone()))
+                .await;
+            check(&reply, expect, &format!("{method} {path} {body}"));
+        }
+        let queries = [
+            ("/api/v1/api-clients?type=", refused("invalid_type")),
+            ("/api/v1/scopes?role=", refused("invalid_role")),
+            ("/api/v1/audit-events?cursor=", invalid("invalid_request")),
+        ];
+        for (prefix, expect) in queries {
+            let path = format!("{prefix}{}", utf8_percent_encode(odd, NON_ALPHANUMERIC));
+            let reply = app.get(&path, &app.admin).await;
+            check(&reply, expect, &path);
+        }
+    }
+}
+
+async fn text_the_database_cannot_store_is_told_apart_from_a_failure(engine: Engine) {
+    // The safety net under the handlers' checks: PostgreSQL refuses U+0000 in text
+    // (SQLSTATE 22021) and the store says so with its own variant; SQLite stores it.
+    let app = spawn_app(engine).await;
+
+    let read = app.store.find_person_by_email("admin\u{0}@acme.test").await;
+
+    match engine {
+        Engine::Postgres => assert!(
+            matches!(read, Err(tollgate_store::StoreError::UnstorableText(_))),
+            "{read:?}"
+        ),
+        Engine::Sqlite => assert!(matches!(read, Ok(None)), "{read:?}"),
+    }
+}
+
 both_engines!(
+    odd_text_in_every_path_id_is_a_404_like_a_missing_object,
+    odd_text_in_every_body_and_query_field_gets_its_exact_error,
+    text_the_database_cannot_store_is_told_apart_from_a_failure,
     malformed_json_is_a_400_with_the_error_shape,
     a_body_without_a_json_content_type_is_a_415,
     a_json_content_type_with_parameters_is_accepted,

@@ -7,12 +7,15 @@ use serde_json::{json, Value};
 use std::collections::{BTreeSet, HashMap};
 
 const TABLE: &str = include_str!("management_matrix.md");
-const CALLERS: [&str; 5] = [
+const CALLERS: [&str; 8] = [
     "admin",
     "compliance_manager",
     "user",
     "external_auditor",
     "anonymous",
+    "sa_admin_token",
+    "sa_api_admin_token",
+    "personal_admin_token",
 ];
 const PASSWORD: &str = "a long enough password";
 
@@ -165,6 +168,34 @@ impl Cell<'_> {
                 let id = app.open_draft(&self.my_token, "personal").await;
                 self.put("own_draft", id);
             }
+            "revoked" | "revoked_secret" => {
+                let (id, _, body) = app
+                    .create_personal(
+                        &self.my_token,
+                        &format!("Revoked {}", unique()),
+                        &["audit.read"],
+                    )
+                    .await;
+                app.delete(
+                    &format!("/api/v1/governance/personal-clients/{id}"),
+                    &app.admin,
+                )
+                .await
+                .expect(204);
+                self.put("revoked_secret", secret_id(&body));
+                self.put("revoked", id);
+            }
+            "inactive_person" => {
+                let p = add_person(app, "user").await;
+                app.patch(
+                    &format!("/api/v1/people/{}", p.id),
+                    &app.admin,
+                    json!({"active": false}),
+                )
+                .await
+                .expect(200);
+                self.put("inactive_person", p.id)
+            }
             "others_draft" => {
                 let id = app.open_draft(self.other_token, "personal").await;
                 self.put("others_draft", id);
@@ -201,18 +232,61 @@ fn secret_id(created: &Value) -> String {
     created["secret"]["id"].as_str().unwrap().to_owned()
 }
 
+/// An OAuth access token for the `*_token` callers, from a client that `me` (an Admin) made.
+async fn access_token(app: &TestApp, me: &Person, caller: &str) -> String {
+    let session = app.sign_in(&me.email, PASSWORD).await;
+    let name = format!("Token caller {}", unique());
+    let reply = match caller {
+        "sa_admin_token" => {
+            app.try_create_client(
+                &session,
+                "service_account",
+                json!({"name": name, "role": "admin", "scopes": ["user.read", "control.create", "audit.read"]}),
+            )
+            .await
+        }
+        "sa_api_admin_token" => {
+            app.try_create_client(
+                &session,
+                "service_account",
+                json!({"name": name, "role": "api_admin", "scopes": ["user.read", "audit.read"]}),
+            )
+            .await
+        }
+        "personal_admin_token" => {
+            app.try_create_client(
+                &session,
+                "personal",
+                json!({"name": name, "scopes": ["user.read", "audit.read"]}),
+            )
+            .await
+        }
+        other => panic!("no access token for {other}"),
+    }
+    .expect(201);
+    let id = reply.body["client"]["client_id"].as_str().unwrap();
+    let secret = reply.body["secret"]["value"].as_str().unwrap();
+    app.token(id, secret).await
+}
+
 /// Runs every row for one caller kind; reports all mismatches at once.
 async fn check_column(engine: Engine, caller: &str) {
     let app = spawn_app(engine).await;
     app.enable_m2m().await;
-    let role = if caller == "anonymous" {
-        "user"
-    } else {
-        caller
+    let presents_access_token = caller.ends_with("_token");
+    let role = match caller {
+        "anonymous" => "user",
+        _ if presents_access_token => "admin",
+        role => role,
     };
     let me = add_person(&app, role).await;
     let other = add_person(&app, "user").await;
     let other_token = app.sign_in(&other.email, PASSWORD).await;
+    let access = if presents_access_token {
+        access_token(&app, &me, caller).await
+    } else {
+        String::new()
+    };
     let mut failures = Vec::new();
 
     for row in parse_table() {
@@ -236,7 +310,11 @@ async fn check_column(engine: Engine, caller: &str) {
             }
             None => None,
         };
-        let token = if caller == "anonymous" { "" } else { &my_token };
+        let token = match caller {
+            "anonymous" => "",
+            _ if presents_access_token => &access,
+            _ => &my_token,
+        };
 
         let reply = send(&app, &row.method, &path, token, body).await;
 
@@ -251,7 +329,7 @@ async fn check_column(engine: Engine, caller: &str) {
             app.patch(
                 "/api/v1/org",
                 &app.admin,
-                json!({"m2m_enabled": true, "secret_max_lifetime_days": 730}),
+                json!({"m2m_enabled": true, "secret_max_lifetime_days": null}),
             )
             .await
             .expect(200);
@@ -309,11 +387,18 @@ fn the_matrix_table_parses() {
     let rows = parse_table();
     assert!(rows.len() >= 40, "{} rows", rows.len());
     for row in &rows {
-        assert!(
-            row.expected["anonymous"] == 401 || row.path == "/api/v1/sessions",
-            "{}: only signing in works without a session",
-            row.operation
-        );
+        for caller in [
+            "anonymous",
+            "sa_admin_token",
+            "sa_api_admin_token",
+            "personal_admin_token",
+        ] {
+            assert!(
+                row.expected[caller] == 401 || row.path == "/api/v1/sessions",
+                "{}: only signing in works without a session ({caller})",
+                row.operation
+            );
+        }
     }
 }
 
@@ -336,4 +421,7 @@ matrix_columns!(
     a_user_gets_what_the_matrix_says => "user",
     an_external_auditor_gets_what_the_matrix_says => "external_auditor",
     a_caller_without_a_session_gets_what_the_matrix_says => "anonymous",
+    an_admin_service_accounts_access_token_gets_what_the_matrix_says => "sa_admin_token",
+    an_api_admin_service_accounts_access_token_gets_what_the_matrix_says => "sa_api_admin_token",
+    an_admins_personal_clients_access_token_gets_what_the_matrix_says => "personal_admin_token",
 );

@@ -48,21 +48,32 @@ pub async fn audit_events(app: &TestApp, token: &str) -> Vec<Value> {
     }
 }
 
-/// The `action` of every audit event of the test organization, newest first.
+/// The `action` of every successful audit event of the test organization (changes made,
+/// not refused), newest first.
 pub async fn audit_actions(app: &TestApp) -> Vec<String> {
     audit_events(app, &app.admin)
         .await
         .iter()
+        .filter(|e| e["outcome"] == "success")
         .map(|e| e["action"].as_str().unwrap_or("").to_owned())
         .collect()
 }
 
-/// Audit events of the test organization about one target.
+/// Successful audit events of the test organization about one target.
 pub async fn audit_about(app: &TestApp, target_id: &str) -> Vec<Value> {
     audit_events(app, &app.admin)
         .await
         .into_iter()
-        .filter(|e| e["target_id"] == target_id)
+        .filter(|e| e["target_id"] == target_id && e["outcome"] == "success")
+        .collect()
+}
+
+/// Audit events of the test organization with outcome `failure`, newest first.
+pub async fn audit_failures(app: &TestApp) -> Vec<Value> {
+    audit_events(app, &app.admin)
+        .await
+        .into_iter()
+        .filter(|e| e["outcome"] == "failure")
         .collect()
 }
 
@@ -151,7 +162,11 @@ pub async fn insert_expired_draft(
         created_at: now - Duration::hours(1) - Duration::minutes(1),
         expires_at: now - Duration::minutes(1),
     };
-    assert!(app.store.create_draft(&draft).await.expect("store draft"));
+    assert!(app
+        .store
+        .create_draft(&draft, None)
+        .await
+        .expect("store draft"));
     client_id
 }
 

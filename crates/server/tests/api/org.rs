@@ -12,7 +12,8 @@ async fn m2m_authentication_is_off_in_a_new_organization(engine: Engine) {
     let org = app.get("/api/v1/org", &app.admin).await.expect(200);
 
     assert_eq!(org.body["m2m_enabled"], false);
-    assert_eq!(org.body["secret_max_lifetime_days"], 730);
+    assert_eq!(org.body["secret_max_lifetime_days"], json!(null));
+    assert_eq!(org.body["secret_max_lifetime_months"], 24);
     assert_eq!(org.body["id"], app.org_id.as_str());
 }
 
@@ -176,6 +177,47 @@ async fn an_empty_org_change_is_refused(engine: Engine) {
         .expect_error(400, "invalid_request");
 }
 
+async fn a_maximum_in_days_replaces_the_default_and_null_restores_it(engine: Engine) {
+    let app = spawn_app(engine).await;
+
+    let days = app
+        .patch(
+            "/api/v1/org",
+            &app.admin,
+            json!({"secret_max_lifetime_days": 90}),
+        )
+        .await
+        .expect(200);
+    let untouched = app
+        .patch("/api/v1/org", &app.admin, json!({"m2m_enabled": true}))
+        .await
+        .expect(200);
+    let restored = app
+        .patch(
+            "/api/v1/org",
+            &app.admin,
+            json!({"secret_max_lifetime_days": null}),
+        )
+        .await
+        .expect(200);
+
+    assert_eq!(days.body["secret_max_lifetime_days"], 90);
+    assert_eq!(days.body["secret_max_lifetime_months"], json!(null));
+    assert_eq!(untouched.body["secret_max_lifetime_days"], 90);
+    assert_eq!(restored.body["secret_max_lifetime_days"], json!(null));
+    assert_eq!(restored.body["secret_max_lifetime_months"], 24);
+    let changes: Vec<_> = audit_about(&app, &app.org_id)
+        .await
+        .into_iter()
+        .filter(|e| e["action"] == "org.update")
+        .map(|e| e["details"]["secret_max_lifetime"].clone())
+        .collect();
+    assert_eq!(
+        changes,
+        [json!("24 calendar months"), json!(null), json!("90 days")]
+    );
+}
+
 async fn a_non_admin_cannot_change_the_secret_lifetime(engine: Engine) {
     let app = spawn_app(engine).await;
     let (_, cm) = app.add_person("compliance_manager").await;
@@ -189,7 +231,8 @@ async fn a_non_admin_cannot_change_the_secret_lifetime(engine: Engine) {
     .expect_error(403, "forbidden");
 
     let org = app.get("/api/v1/org", &app.admin).await.expect(200);
-    assert_eq!(org.body["secret_max_lifetime_days"], 730);
+    assert_eq!(org.body["secret_max_lifetime_days"], json!(null));
+    assert_eq!(org.body["secret_max_lifetime_months"], 24);
 }
 
 both_engines!(
@@ -202,4 +245,5 @@ both_engines!(
     the_maximum_secret_lifetime_is_between_one_and_3650_days,
     an_empty_org_change_is_refused,
     a_non_admin_cannot_change_the_secret_lifetime,
+    a_maximum_in_days_replaces_the_default_and_null_restores_it,
 );

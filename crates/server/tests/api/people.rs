@@ -345,12 +345,13 @@ async fn demoting_or_deactivating_the_only_admin_is_refused_with_last_admin(engi
             &app.admin_id,
             Some(tollgate_domain::Role::User),
             None,
+            None,
             &audit,
         )
         .await;
     let deactivate = app
         .store
-        .update_person(&app.org_id, &app.admin_id, None, Some(false), &audit)
+        .update_person(&app.org_id, &app.admin_id, None, Some(false), None, &audit)
         .await;
 
     assert!(matches!(demote, Err(tollgate_store::WriteError::LastAdmin)));
@@ -435,6 +436,61 @@ async fn two_concurrent_deactivations_of_the_last_two_admins_leave_one_admin(eng
     assert_eq!(admins, 1, "{} / {}", a.text, b.text);
 }
 
+async fn an_admin_demoted_at_the_same_moment_changes_nobody_afterwards(engine: Engine) {
+    let app = spawn_app(engine).await;
+
+    for round in 0..8 {
+        let (second_id, second) = app.add_person("admin").await;
+        let (target, _) = app.add_person("user").await;
+
+        // The first Admin demotes the second while the second changes someone's role.
+        let (second_path, target_path) = (
+            format!("/api/v1/people/{second_id}"),
+            format!("/api/v1/people/{target}"),
+        );
+        let (demote, change) = tokio::join!(
+            app.patch(&second_path, &app.admin, json!({"role": "user"})),
+            app.patch(&target_path, &second, json!({"role": "compliance_manager"})),
+        );
+
+        demote.expect(200);
+        let events = crate::mgmt_helpers::audit_about(&app, &second_id).await;
+        let demoted_at = events
+            .iter()
+            .find(|e| e["action"] == "person.update" && e["actor_id"] == app.admin_id.as_str())
+            .expect("the demotion is logged")["id"]
+            .as_i64()
+            .unwrap();
+        match change.status.as_u16() {
+            // Allowed only if it was made before the demotion.
+            200 => {
+                let changed_at = crate::mgmt_helpers::audit_about(&app, &target)
+                    .await
+                    .iter()
+                    .find(|e| e["action"] == "person.update")
+                    .expect("the change is logged")["id"]
+                    .as_i64()
+                    .unwrap();
+                assert!(
+                    changed_at < demoted_at,
+                    "round {round}: changed after being demoted"
+                );
+            }
+            403 => {
+                assert_eq!(change.code(), "forbidden", "{}", change.text);
+                let person = app
+                    .store
+                    .get_principal(&app.org_id, &target)
+                    .await
+                    .unwrap()
+                    .unwrap();
+                assert_eq!(person.role, tollgate_domain::Role::User, "round {round}");
+            }
+            other => panic!("round {round}: {other} {}", change.text),
+        }
+    }
+}
+
 async fn changing_an_unknown_person_is_not_found(engine: Engine) {
     let app = spawn_app(engine).await;
 
@@ -467,4 +523,5 @@ both_engines!(
     two_concurrent_demotions_of_the_last_two_admins_leave_one_admin,
     two_concurrent_deactivations_of_the_last_two_admins_leave_one_admin,
     changing_an_unknown_person_is_not_found,
+    an_admin_demoted_at_the_same_moment_changes_nobody_afterwards,
 );

@@ -5,7 +5,7 @@
 use crate::both_engines;
 use crate::helpers::{spawn_app, Engine, TestApp};
 use crate::mgmt_helpers::{audit_about, audit_events, raw, stored_secrets, time};
-use chrono::{Duration, Months, Utc};
+use chrono::{Duration, Months, Timelike, Utc};
 use reqwest::Method;
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -204,8 +204,13 @@ async fn a_custom_expiry_must_be_in_the_future_and_within_the_maximum(engine: En
     let app = spawn_app(engine).await;
     app.enable_m2m().await;
     let past = (Utc::now() - Duration::minutes(1)).to_rfc3339();
-    let too_far = (Utc::now() + Duration::days(731)).to_rfc3339();
-    let fine = (Utc::now() + Duration::days(729)).trunc_to_millis();
+    // The default maximum is 24 calendar months (not 730 days).
+    let two_years = Utc::now().checked_add_months(Months::new(24)).unwrap();
+    let too_far = (two_years + Duration::minutes(1)).to_rfc3339();
+    // Sent with the clock's full (sub-millisecond) precision.
+    let fine = (two_years - Duration::minutes(1))
+        .with_nanosecond(123_456_789)
+        .unwrap();
 
     for bad in [&past, &too_far] {
         let reply = app
@@ -237,24 +242,39 @@ async fn a_custom_expiry_must_be_in_the_future_and_within_the_maximum(engine: En
             .await
             .expect_error(422, "invalid_expiry");
         assert_eq!(reply.body["error"]["field"], "expires_at");
+        if bad == &too_far {
+            let message = reply.body["error"]["message"].as_str().unwrap();
+            assert!(message.contains("24 calendar months"), "{message}");
+        }
     }
+    let added = app
+        .post(
+            &format!("/api/v1/api-clients/{id}/secrets"),
+            &app.admin,
+            json!({"expires_at": fine.to_rfc3339()}),
+        )
+        .await
+        .expect(201);
 
-    assert_eq!(time(&ok.body["secret"]["expires_at"]), fine);
+    // The answers that create the secrets show exactly what every later read shows: the
+    // requested time at the stored (millisecond) precision.
     let client = app
         .get(&format!("/api/v1/api-clients/{id}"), &app.admin)
         .await
         .expect(200);
-    assert_eq!(client.body["secrets"].as_array().unwrap().len(), 1);
-}
-
-trait TruncMillis {
-    fn trunc_to_millis(self) -> Self;
-}
-
-impl TruncMillis for chrono::DateTime<Utc> {
-    fn trunc_to_millis(self) -> Self {
-        chrono::SubsecRound::trunc_subsecs(self, 3)
-    }
+    let listed = client.body["secrets"].as_array().unwrap();
+    assert_eq!(listed.len(), 2);
+    assert_eq!(ok.body["secret"]["expires_at"], listed[0]["expires_at"]);
+    assert_eq!(
+        ok.body["client"]["secrets"][0]["expires_at"],
+        listed[0]["expires_at"]
+    );
+    assert_eq!(added.body["expires_at"], listed[1]["expires_at"]);
+    let echoed = time(&ok.body["secret"]["expires_at"]);
+    assert!(
+        echoed <= fine && fine - echoed < Duration::milliseconds(1),
+        "{echoed} vs {fine}"
+    );
 }
 
 async fn a_shorter_org_maximum_applies_to_new_secrets_only(engine: Engine) {
@@ -312,7 +332,7 @@ async fn a_longer_org_maximum_allows_longer_secrets(engine: Engine) {
     .await
     .expect(200);
 
-    let at = (Utc::now() + Duration::days(900)).trunc_to_millis();
+    let at = Utc::now() + Duration::days(900);
     let created = app
         .try_create_client(
             &app.admin,
@@ -322,7 +342,17 @@ async fn a_longer_org_maximum_allows_longer_secrets(engine: Engine) {
         .await
         .expect(201);
 
-    assert_eq!(time(&created.body["secret"]["expires_at"]), at);
+    let echoed = time(&created.body["secret"]["expires_at"]);
+    assert!(echoed <= at && at - echoed < Duration::milliseconds(1));
+    let id = created.body["client"]["client_id"].as_str().unwrap();
+    let client = app
+        .get(&format!("/api/v1/api-clients/{id}"), &app.admin)
+        .await
+        .expect(200);
+    assert_eq!(
+        client.body["secrets"][0]["expires_at"],
+        created.body["secret"]["expires_at"]
+    );
 }
 
 async fn a_client_holds_several_secrets_and_revoking_one_keeps_the_others(engine: Engine) {
@@ -400,7 +430,8 @@ async fn a_client_holds_several_secrets_and_revoking_one_keeps_the_others(engine
             "api_client.secret.revoke",
             "api_client.secret.create",
             "api_client.secret.create",
-            "api_client.create"
+            "api_client.create",
+            "api_client.draft.create"
         ]
     );
     assert_eq!(events[0]["details"]["secret_id"], second.as_str());
@@ -457,9 +488,12 @@ async fn a_client_holds_at_most_ten_live_secrets(engine: Engine) {
     let creates = audit_events(&app, &app.admin)
         .await
         .iter()
-        .filter(|e| e["action"] == "api_client.secret.create")
+        .filter(|e| e["action"] == "api_client.secret.create" && e["outcome"] == "success")
         .count();
-    assert_eq!(creates, 10, "the refused secret was not recorded");
+    assert_eq!(
+        creates, 10,
+        "the refused secret was not recorded as created"
+    );
 }
 
 async fn concurrent_additions_never_exceed_the_cap(engine: Engine) {

@@ -1,8 +1,31 @@
 //! Signing in with email and password; sessions as bearer token or cookie with CSRF.
 
 use crate::both_engines;
-use crate::helpers::{spawn_app, Engine, ADMIN_PASSWORD};
+use crate::helpers::{spawn_app, spawn_app_with, Engine, TestApp, ADMIN_PASSWORD};
 use serde_json::json;
+
+/// Signs the Admin in through the API and returns `(Set-Cookie, cookie pair, csrf token)`.
+async fn cookie_session(app: &TestApp) -> (String, String, String) {
+    let response = app
+        .http
+        .post(format!("{}/api/v1/sessions", app.address))
+        .json(&json!({"email": "admin@acme.test", "password": ADMIN_PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    let set_cookie = response.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let body: serde_json::Value = response.json().await.unwrap();
+    let pair = set_cookie.split(';').next().unwrap().to_owned();
+    (
+        set_cookie,
+        pair,
+        body["csrf_token"].as_str().unwrap().to_owned(),
+    )
+}
 
 async fn sign_in_returns_a_session_and_me_names_the_person(engine: Engine) {
     let app = spawn_app(engine).await;
@@ -100,6 +123,75 @@ async fn cookie_sessions_need_the_csrf_token_for_changes(engine: Engine) {
     assert_eq!(with.status(), 200);
 }
 
+async fn a_wrong_csrf_token_is_refused_with_csrf_token_invalid(engine: Engine) {
+    let app = spawn_app(engine).await;
+    let (_, pair, csrf) = cookie_session(&app).await;
+    let mut wrong = csrf.clone();
+    wrong.replace_range(..1, if csrf.starts_with('A') { "B" } else { "A" });
+
+    for token in [
+        wrong.as_str(),
+        "",
+        &csrf[..csrf.len() - 1],
+        &format!("{csrf}x"),
+    ] {
+        let reply = crate::helpers::read(
+            app.http
+                .patch(format!("{}/api/v1/org", app.address))
+                .header("cookie", &pair)
+                .header("x-csrf-token", token)
+                .json(&json!({"m2m_enabled": true}))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        reply.expect_error(403, "csrf_token_invalid");
+    }
+
+    let org = app.get("/api/v1/org", &app.admin).await.expect(200);
+    assert_eq!(
+        org.body["m2m_enabled"], false,
+        "no refused change was applied"
+    );
+}
+
+async fn the_session_cookie_is_secure_exactly_when_the_public_url_is_https(engine: Engine) {
+    let https = spawn_app_with(engine, |c| {
+        c.public_url = Some("https://tollgate.example".into())
+    })
+    .await;
+    let http = spawn_app(engine).await;
+
+    let (over_https, _, _) = cookie_session(&https).await;
+    let (over_http, _, _) = cookie_session(&http).await;
+
+    let flags = |cookie: &str| -> Vec<String> {
+        cookie
+            .split(';')
+            .skip(1)
+            .map(|f| f.trim().to_owned())
+            .collect()
+    };
+    assert!(
+        flags(&over_https).contains(&"Secure".to_owned()),
+        "{over_https}"
+    );
+    assert!(
+        !flags(&over_http)
+            .iter()
+            .any(|f| f.eq_ignore_ascii_case("secure")),
+        "{over_http}"
+    );
+    for cookie in [&over_https, &over_http] {
+        assert!(flags(cookie).contains(&"HttpOnly".to_owned()), "{cookie}");
+        assert!(
+            flags(cookie).contains(&"SameSite=Strict".to_owned()),
+            "{cookie}"
+        );
+    }
+}
+
 async fn signing_out_ends_the_session(engine: Engine) {
     let app = spawn_app(engine).await;
     app.delete("/api/v1/sessions/current", &app.admin)
@@ -116,4 +208,6 @@ both_engines!(
     requests_without_a_session_are_refused,
     cookie_sessions_need_the_csrf_token_for_changes,
     signing_out_ends_the_session,
+    a_wrong_csrf_token_is_refused_with_csrf_token_invalid,
+    the_session_cookie_is_secure_exactly_when_the_public_url_is_https,
 );

@@ -1,0 +1,14 @@
+-- 1. The organization's maximum secret lifetime may be a number of calendar months (the
+--    default: 24, counted like the six-month default secret lifetime) instead of days.
+--    When secret_max_lifetime_months is set it applies and secret_max_lifetime_days is
+--    ignored; an Admin who sets secret_max_lifetime_days clears it. The old default of
+--    730 days stood for "24 months", so rows still holding it take the new meaning.
+-- 2. The audit log cannot be emptied with TRUNCATE either (UPDATE and DELETE are refused
+--    since 0001). Keep in step with ../sqlite/0005_secret_cap_months_and_audit_truncate.sql
+--    (SQLite has no TRUNCATE).
+
+ALTER TABLE organizations ADD COLUMN secret_max_lifetime_months BIGINT;
+UPDATE organizations SET secret_max_lifetime_months = 24 WHERE secret_max_lifetime_days = 730;
+
+CREATE TRIGGER audit_events_no_truncate BEFORE TRUNCATE ON audit_events
+    FOR EACH STATEMENT EXECUTE FUNCTION audit_events_append_only();
