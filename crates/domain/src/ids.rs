@@ -18,7 +18,7 @@ pub fn random_base62(rng: &mut (impl RngCore + CryptoRng), n: usize) -> String {
 
 /// A new record id: `prefix_` followed by 22 base62 characters (131 bits).
 pub fn new_id(prefix: &str, rng: &mut (impl RngCore + CryptoRng)) -> String {
-    format!("{prefix}_{}", random_base62(rng, 22))
+    format!("{prefix}_{}", random_base62(rng, RECORD_ID_RANDOM_LEN))
 }
 
 /// The number of random characters after a record id's `prefix_`.

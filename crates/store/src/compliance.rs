@@ -128,7 +128,7 @@ pub enum ComplianceWriteError {
 
 impl From<sqlx::Error> for ComplianceWriteError {
     fn from(e: sqlx::Error) -> Self {
-        ComplianceWriteError::Store(StoreError::Database(e))
+        ComplianceWriteError::Store(e.into())
     }
 }
 

@@ -229,6 +229,13 @@ pub struct ClientCredentials {
     pub secrets: Vec<(String, [u8; 32], DateTime<Utc>)>,
 }
 
+impl ClientCredentials {
+    /// What the client may do now: its scopes ∩ its principal's current role.
+    pub fn effective_scopes(&self) -> ScopeSet {
+        self.scopes.intersection(self.role.permissions())
+    }
+}
+
 /// One line of the audit log.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AuditEvent {

@@ -3,7 +3,7 @@
 //!
 //! It is built the way any resource server would use Tollgate: the token is checked by
 //! `tollgate-token-verifier`'s [`AccessClaims`] extractor, then [`authorize`] applies, in
-//! order, the token's liveness ([`crate::oauth::liveness::is_live`]: deleted client,
+//! order, the token's liveness ([`crate::oauth::liveness::live_client`]: deleted client,
 //! deactivated person, M2M off or revoked token are 401 `invalid_token` within a second), the
 //! scope the operation needs (403 `insufficient_scope` naming it), and the client's *current*
 //! scopes and acting principal's *current* role (a personal client follows its person's role). Record rules (External

@@ -669,10 +669,6 @@ pub async fn update(
         let scopes = parse_scopes(names)?;
         check_grant(scopes, me.person.role, sa_role).map_err(grant_error)?;
         changes.scopes = Some(scopes);
-    } else if let (Some(role), Some(_)) = (sa_role, req.role) {
-        if let Some(scope) = client.scopes.difference(role.permissions()).next() {
-            return Err(beyond_role(scope, role, false));
-        }
     }
     let mut audit = me.audit("api_client.update", "api_client", &client.client_id);
     audit.details = serde_json::json!({
@@ -681,8 +677,8 @@ pub async fn update(
         "scopes": changes.scopes.map(|s| s.names()),
         "role": changes.role,
     });
-    // The store checks the scope/role rule again under the client's lock: a concurrent
-    // change of the role or scopes may have landed since `load`.
+    // A new role must still hold the client's scopes: the store checks that under the
+    // client's lock, so a concurrent change of the role or scopes cannot slip past it.
     state
         .store
         .update_client(me.org_id(), &client.client_id, &changes, &audit)

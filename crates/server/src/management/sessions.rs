@@ -4,7 +4,7 @@ use super::now;
 use crate::auth::{hash_session_token, SignedIn, SESSION_COOKIE};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::ApiJson;
-use crate::management::people::PersonDto;
+use crate::management::people::{parse_email, PersonDto};
 use crate::password;
 use crate::state::AppState;
 use axum::extract::{ConnectInfo, State};
@@ -49,15 +49,13 @@ pub async fn sign_in(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     ApiJson(req): ApiJson<SignInRequest>,
 ) -> ApiResult<impl IntoResponse> {
-    let email = req.email.trim().to_lowercase();
-    // No stored email holds a control character or is that long (`parse_email`), so such
-    // text is answered like an unknown email, without a query (PostgreSQL text cannot
-    // even hold U+0000).
-    let storable = email.len() <= 254 && !email.chars().any(char::is_control);
-    let found = if storable {
-        state.store.find_person_by_email(&email).await?
-    } else {
-        None
+    // Every stored email passed `parse_email`, so text it refuses (a control character, say,
+    // which PostgreSQL text cannot even hold) is answered like an unknown email, without a
+    // query.
+    let email = parse_email(&req.email).ok();
+    let found = match &email {
+        Some(email) => state.store.find_person_by_email(email).await?,
+        None => None,
     };
     let hash = found.as_ref().map(|(_, h)| h.clone());
     let verified = password::verify(req.password, hash).await;

@@ -152,9 +152,7 @@ pub async fn introspect(
     let Ok(issued) = ScopeSet::parse_space_delimited(&claims.scope) else {
         return Ok(inactive());
     };
-    let effective = issued
-        .intersection(client.scopes)
-        .intersection(client.role.permissions());
+    let effective = issued.intersection(client.effective_scopes());
     Ok(Json(serde_json::json!({
         "active": true,
         "scope": effective.to_space_delimited(),

@@ -17,11 +17,6 @@ use std::time::Instant;
 use tollgate_store::{ClientCredentials, StoreError};
 use tollgate_token_verifier::AccessClaims;
 
-/// Whether the token behind `claims` is still live.
-pub async fn is_live(state: &AppState, claims: &AccessClaims) -> Result<bool, StoreError> {
-    Ok(live_client(state, claims).await?.is_some())
-}
-
 /// The token's client as it is now (cached at most `client_cache_ttl_ms`), if the token is
 /// still live; `None` if it is not.
 pub async fn live_client(

@@ -120,7 +120,7 @@ pub async fn issue(
             })?,
     };
     let client = &authed.client;
-    let effective = client.scopes.intersection(client.role.permissions());
+    let effective = client.effective_scopes();
     let granted = match params.get("scope") {
         None => effective,
         Some(text) => {

@@ -22,5 +22,6 @@ mod oauth_multiprocess;
 mod openapi;
 mod org;
 mod people;
+mod rechecks;
 mod secrets;
 mod sessions;
