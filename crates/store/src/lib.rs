@@ -204,7 +204,9 @@ impl Store {
         delegate!(self.get_org(org_id))
     }
 
-    /// Changes an organization's settings.
+    /// Changes an organization's settings. When a person acts (the audit event's actor), the
+    /// change is refused with [`WriteError::ActorNotAdmin`] unless that person is, inside the
+    /// same transaction, still an active Admin of the organization.
     pub async fn update_org(
         &self,
         org_id: &str,
@@ -243,7 +245,9 @@ impl Store {
         delegate!(self.list_principals(org_id, kind, after_id, limit))
     }
 
-    /// Adds a person.
+    /// Adds a person. When a person acts (the audit event's actor), the change is refused with
+    /// [`WriteError::ActorNotAdmin`] unless that person is, inside the same transaction, still
+    /// an active Admin of the organization.
     pub async fn create_person(
         &self,
         person: &NewPerson,

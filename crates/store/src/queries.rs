@@ -303,6 +303,43 @@ macro_rules! queries {
             Ok(())
         }
 
+        /// Serialises the organization's Admin-only changes (a PostgreSQL row lock on the
+        /// organization; SQLite's write transaction already holds the database lock) and, when
+        /// a person acts, checks they are still an active Admin. Their session was checked
+        /// before this transaction; another Admin may have demoted or deactivated them since,
+        /// and under this lock that cannot change until the transaction ends.
+        async fn lock_org_for_admin(
+            conn: &mut <$Db as sqlx::Database>::Connection,
+            org_id: &str,
+            actor_id: Option<&str>,
+        ) -> Result<(), $crate::WriteError> {
+            sqlx::query(concat!("SELECT id FROM organizations WHERE id = $1", $for_update))
+                .bind(org_id)
+                .fetch_optional(&mut *conn)
+                .await?;
+            if let Some(actor) = actor_id {
+                let still_admin: Option<String> = sqlx::query_scalar(
+                    "SELECT id FROM principals WHERE org_id = $1 AND id = $2 \
+                     AND kind = 'person' AND role = 'admin' AND active",
+                )
+                .bind(org_id)
+                .bind(actor)
+                .fetch_optional(&mut *conn)
+                .await?;
+                if still_admin.is_none() {
+                    return Err($crate::WriteError::ActorNotAdmin);
+                }
+            }
+            Ok(())
+        }
+
+        /// The acting person of an audited change, if a person acts.
+        fn acting_person(audit: &$crate::model::AuditEvent) -> Option<&str> {
+            (audit.actor_type == "person")
+                .then_some(audit.actor_id.as_deref())
+                .flatten()
+        }
+
         /// Number of organizations.
         pub async fn count_orgs(&self) -> Result<i64, $crate::StoreError> {
             Ok(sqlx::query_scalar("SELECT COUNT(*) FROM organizations")
@@ -369,6 +406,7 @@ macro_rules! queries {
                 }
             };
             let mut tx = self.begin_write().await?;
+            Self::lock_org_for_admin(&mut tx, org_id, Self::acting_person(audit)).await?;
             let row: Option<$crate::queries::OrgRow> = sqlx::query_as(
                 "UPDATE organizations SET m2m_enabled = COALESCE($1, m2m_enabled), \
                  secret_max_lifetime_days = COALESCE($2, secret_max_lifetime_days), \
@@ -459,6 +497,7 @@ macro_rules! queries {
             audit: &$crate::model::AuditEvent,
         ) -> Result<(), $crate::WriteError> {
             let mut tx = self.begin_write().await?;
+            Self::lock_org_for_admin(&mut tx, &person.org_id, Self::acting_person(audit)).await?;
             Self::insert_person(&mut tx, person).await?;
             Self::insert_audit(&mut tx, audit).await?;
             tx.commit().await?;
@@ -476,28 +515,7 @@ macro_rules! queries {
             audit: &$crate::model::AuditEvent,
         ) -> Result<$crate::model::Principal, $crate::WriteError> {
             let mut tx = self.begin_write().await?;
-            // Serialises admin changes within the organization (PostgreSQL row lock;
-            // SQLite's write transaction already holds the database lock).
-            sqlx::query(concat!("SELECT id FROM organizations WHERE id = $1", $for_update))
-                .bind(org_id)
-                .fetch_optional(&mut *tx)
-                .await?;
-            // The actor's session was checked before this transaction; another Admin may
-            // have demoted or deactivated them since. Under the lock above that cannot
-            // change until this transaction ends.
-            if let Some(actor) = actor_id {
-                let still_admin: Option<String> = sqlx::query_scalar(
-                    "SELECT id FROM principals WHERE org_id = $1 AND id = $2 \
-                     AND kind = 'person' AND role = 'admin' AND active",
-                )
-                .bind(org_id)
-                .bind(actor)
-                .fetch_optional(&mut *tx)
-                .await?;
-                if still_admin.is_none() {
-                    return Err($crate::WriteError::ActorNotAdmin);
-                }
-            }
+            Self::lock_org_for_admin(&mut tx, org_id, actor_id).await?;
             let current: Option<$crate::queries::PrincipalRow> = sqlx::query_as(
                 "SELECT id, org_id, kind, name, email, role, active, created_at, updated_at \
                  FROM principals WHERE org_id = $1 AND id = $2 AND kind = 'person'",

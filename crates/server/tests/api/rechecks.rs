@@ -145,6 +145,44 @@ async fn a_person_who_is_not_an_active_admin_changes_nobody(engine: Engine) {
         .clone();
     assert_eq!(target["role"], "compliance_manager");
 
+    // Nor adds anyone, nor changes the organization's settings.
+    for actor in [&user_id, &former_admin] {
+        let person = tollgate_store::NewPerson {
+            id: tollgate_domain::ids::new_id("usr", &mut rand::rngs::OsRng),
+            org_id: app.org_id.clone(),
+            name: "Eve".into(),
+            email: format!("eve.{}@acme.test", crate::mgmt_helpers::unique()),
+            password_hash: "not a hash".into(),
+            role: tollgate_domain::Role::Admin,
+            now: chrono::Utc::now(),
+        };
+        let mut audit = audit_of(&app.org_id, actor, &person.id);
+        audit.action = "person.create".into();
+        let added = app.store.create_person(&person, &audit).await;
+        assert!(
+            matches!(added, Err(WriteError::ActorNotAdmin)),
+            "{actor}: {added:?}"
+        );
+        audit.action = "org.update".into();
+        let switched = app
+            .store
+            .update_org(
+                &app.org_id,
+                Some(true),
+                tollgate_store::CapChange::Keep,
+                &audit,
+            )
+            .await;
+        assert!(
+            matches!(switched, Err(WriteError::ActorNotAdmin)),
+            "{actor}: {switched:?}"
+        );
+    }
+    let org = app.get("/api/v1/org", &app.admin).await.expect(200);
+    assert_eq!(org.body["m2m_enabled"], false);
+    let people = app.get("/api/v1/people", &app.admin).await.expect(200);
+    assert_eq!(people.body["people"].as_array().unwrap().len(), 4);
+
     // The organization's active Admin may.
     let done = app
         .store
