@@ -145,7 +145,15 @@ async fn verify<S>(token: &str, state: &S) -> Result<AccessClaims, BearerRejecti
 where
     Verifier: FromRef<S>,
 {
-    let verifier = Verifier::from_ref(state);
+    verify_with(&Verifier::from_ref(state), token).await
+}
+
+/// Verifies `token`, logging (at debug) why a refused one was refused; shared by the
+/// extractor and [`crate::RequireBearerLayer`].
+pub(crate) async fn verify_with(
+    verifier: &Verifier,
+    token: &str,
+) -> Result<AccessClaims, BearerRejection> {
     verifier.verify(token).await.map_err(|error| {
         tracing::debug!(error = %error, "refused a bearer token");
         BearerRejection::Invalid(error)

@@ -6,7 +6,7 @@
 //! what a token is worth ([`Verifier::verify`] does) nor shape refusals differently from the
 //! extractor (both use [`BearerRejection`] and [`InsufficientScope`]).
 
-use crate::bearer::{bearer_token, BearerRejection};
+use crate::bearer::{bearer_token, verify_with, BearerRejection};
 use crate::claims::AccessClaims;
 use crate::verifier::Verifier;
 use axum::http::{HeaderMap, Request};
@@ -140,10 +140,9 @@ async fn admit(
         Ok(None) => return Err(BearerRejection::Missing.into_response()),
         Err(rejection) => return Err(rejection.into_response()),
     };
-    let claims = verifier.verify(token).await.map_err(|error| {
-        tracing::debug!(error = %error, "refused a bearer token");
-        BearerRejection::Invalid(error).into_response()
-    })?;
+    let claims = verify_with(verifier, token)
+        .await
+        .map_err(IntoResponse::into_response)?;
     for scope in scopes {
         claims
             .require_scope(scope)
