@@ -324,6 +324,78 @@ async fn internal_notes_are_seen_only_by_admins_and_api_admins(engine: Engine) {
     app.patch(&path, &api_admin.token, json!({"name": "y"}))
         .await
         .expect_error(403, "insufficient_scope");
+
+    // On an audit too, for every other kind of caller.
+    let person_admin = app.personal_actor("admin").await;
+    let sa_manager = app.sa_actor("compliance_manager").await;
+    let person_user = app.personal_actor("user").await;
+    let sa_auditor = app.sa_actor("external_auditor").await;
+    let person_auditor = app.personal_actor("external_auditor").await;
+    let audit = app
+        .create_object(
+            &admin,
+            "audits",
+            json!({"name": "SOC 2 fieldwork", "owner_id": app.admin_id,
+                   "internal_notes": "fee negotiation",
+                   "auditor_ids": [sa_auditor.principal_id, person_auditor.principal_id]}),
+        )
+        .await;
+    let path = format!("/v1/audits/{}", audit["id"].as_str().unwrap());
+
+    // A personal client of an Admin sees and writes the restricted field.
+    let seen = app.get(&path, &person_admin.token).await.expect(200);
+    assert_eq!(seen.body["internal_notes"], "fee negotiation");
+    let changed = app
+        .patch(
+            &path,
+            &person_admin.token,
+            json!({"internal_notes": "settled"}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(changed.body["internal_notes"], "settled");
+
+    // Everyone else, service account or person, sees the audit without it: on reads, in
+    // lists, and in the answer to their own change.
+    for actor in [
+        &sa_manager,
+        &manager,
+        &user,
+        &person_user,
+        &sa_auditor,
+        &person_auditor,
+    ] {
+        let one = app.get(&path, &actor.token).await.expect(200);
+        assert!(one.body.get("internal_notes").is_none(), "{}", one.text);
+        assert_eq!(one.body["name"], "SOC 2 fieldwork");
+        let page = app.get("/v1/audits", &actor.token).await.expect(200);
+        let listed = &page.body["data"][0];
+        assert_eq!(listed["id"], audit["id"]);
+        assert!(listed.get("internal_notes").is_none(), "{}", page.text);
+    }
+    for actor in [&sa_manager, &sa_auditor, &person_auditor] {
+        let answer = app
+            .patch(
+                &path,
+                &actor.token,
+                json!({"description": "fieldwork notes"}),
+            )
+            .await
+            .expect(200);
+        assert!(
+            answer.body.get("internal_notes").is_none(),
+            "{}",
+            answer.text
+        );
+        let refused = app
+            .patch(&path, &actor.token, json!({"internal_notes": "x"}))
+            .await
+            .expect_error(403, "restricted_field");
+        assert_field(&refused, "internal_notes");
+    }
+    // The refused writes left the field as the Admin set it.
+    let seen = app.get(&path, &admin.token).await.expect(200);
+    assert_eq!(seen.body["internal_notes"], "settled");
 }
 
 async fn another_organizations_objects_are_byte_identical_to_missing_ones(engine: Engine) {
